@@ -1,0 +1,1 @@
+"""Accounts, contacts and the users who work them."""

@@ -1,0 +1,1 @@
+"""Per-account features, computed set-based for every account at once."""

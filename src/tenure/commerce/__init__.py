@@ -1,0 +1,1 @@
+"""Subscriptions (contracts) and orders: the transaction side of an account."""

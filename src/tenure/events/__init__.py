@@ -1,0 +1,1 @@
+"""Product-usage events: a Delta Lake table read with DuckDB."""

@@ -1,0 +1,1 @@
+"""What customers tell us: support tickets, NPS responses, and every interaction."""

@@ -1,0 +1,1 @@
+"""Helpers that know no domain: CLI plumbing, JSON output, dates."""

@@ -1,0 +1,1 @@
+"""Scores: value scorecard, RFM, lifecycle stage and health, kept as daily snapshots."""

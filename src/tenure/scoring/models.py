@@ -1,0 +1,37 @@
+"""One score snapshot per account per as-of date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenure.db import Base
+
+
+class ScoreSnapshot(Base):
+    """Every score of one account as of one date, with the features that produced it."""
+
+    __tablename__ = "score_snapshots"
+    __table_args__ = (UniqueConstraint("account_id", "as_of", name="uq_score_snapshots_account_as_of"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    as_of: Mapped[dt.date] = mapped_column(Date, index=True)
+    current_value: Mapped[float] = mapped_column(Float)
+    potential_value: Mapped[float] = mapped_column(Float)
+    value_score: Mapped[float] = mapped_column(Float)
+    quadrant: Mapped[str] = mapped_column(String(20))
+    rfm_recency: Mapped[int] = mapped_column(Integer)
+    rfm_frequency: Mapped[int] = mapped_column(Integer)
+    rfm_monetary: Mapped[int] = mapped_column(Integer)
+    rfm_code: Mapped[str] = mapped_column(String(3))
+    lifecycle_stage: Mapped[str] = mapped_column(String(20))
+    health_score: Mapped[float] = mapped_column(Float)
+    health_change: Mapped[float | None] = mapped_column(Float)
+    health_breakdown: Mapped[dict[str, Any]] = mapped_column(JSON)
+    value_breakdown: Mapped[dict[str, Any]] = mapped_column(JSON)
+    features: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
