@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from tenure.config_cli import app as config_app
+from tenure.scoring import cli as scoring_cli
+from tenure.scoring.portfolio import portfolio
 
 app = typer.Typer(
     name="tenure",
@@ -13,6 +15,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(config_app, name="config")
+app.command("score")(scoring_cli.score)
+app.command("backfill")(scoring_cli.backfill)
+app.command("portfolio")(portfolio)
 
 
 def main() -> None:

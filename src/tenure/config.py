@@ -28,7 +28,11 @@ class Settings(BaseModel):
         """Resolve the home folder (`--home`, `TENURE_HOME`, then ~/.tenure) and database URL."""
         raw = home or os.environ.get("TENURE_HOME") or Path.home() / ".tenure"
         path = Path(raw).expanduser().resolve()
-        url = database_url or os.environ.get("TENURE_DATABASE_URL") or f"sqlite:///{path / 'tenure.db'}"
+        url = (
+            database_url
+            or os.environ.get("TENURE_DATABASE_URL")
+            or f"sqlite:///{path / 'tenure.db'}"
+        )
         return cls(home=path, database_url=url)
 
     @property
@@ -59,7 +63,6 @@ class ValueConfig(_Strict):
     potential_weight: float = Field(0.4, ge=0, le=1)
     current_cutoff: float = Field(50.0, ge=0, le=100)
     potential_cutoff: float = Field(50.0, ge=0, le=100)
-    lookback_months: int = Field(12, ge=1, le=120)
     current_measures: dict[str, float] = Field(
         default_factory=lambda: {"revenue_12m": 0.7, "margin_12m": 0.3}
     )
@@ -73,7 +76,6 @@ class ValueConfig(_Strict):
 
 
 class RfmConfig(_Strict):
-    lookback_months: int = Field(12, ge=1, le=120)
     bins: int = Field(5, ge=2, le=10)
 
 
@@ -157,8 +159,11 @@ def semantic_problems(config: TenureConfig) -> list[tuple[str, str]]:
     value = config.value
     if abs(value.current_weight + value.potential_weight - 1.0) > WEIGHT_TOLERANCE:
         problems.append(
-            ("value", "current_weight + potential_weight must be 1.0, "
-             f"they are {value.current_weight + value.potential_weight:g}")
+            (
+                "value",
+                "current_weight + potential_weight must be 1.0, "
+                f"they are {value.current_weight + value.potential_weight:g}",
+            )
         )
     for section in ("current_measures", "potential_measures"):
         weights: dict[str, float] = getattr(value, section)
@@ -168,10 +173,14 @@ def semantic_problems(config: TenureConfig) -> list[tuple[str, str]]:
                 problems.append((f"value.{section}.{name}", f"unknown feature {name!r}"))
             if weight < 0:
                 problems.append((f"value.{section}.{name}", "weight must not be negative"))
-    _check_weights({m.feature: m.weight for m in config.health.measures}, "health.measures", problems)
+    _check_weights(
+        {m.feature: m.weight for m in config.health.measures}, "health.measures", problems
+    )
     for i, measure in enumerate(config.health.measures):
         if measure.feature not in FEATURE_NAMES:
-            problems.append((f"health.measures[{i}].feature", f"unknown feature {measure.feature!r}"))
+            problems.append(
+                (f"health.measures[{i}].feature", f"unknown feature {measure.feature!r}")
+            )
     seen: set[str] = set()
     for i, rule in enumerate(config.risk.rules):
         if rule.id in seen:

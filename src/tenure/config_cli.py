@@ -11,7 +11,9 @@ from tenure.config import Settings, load_config, write_default_config
 from tenure.errors import ConfigError
 from tenure.kit.cli import HomeOpt, JsonOpt, console, err_console, print_json
 
-app = typer.Typer(help="Show, check and initialise the configuration (tenure.toml).", no_args_is_help=True)
+app = typer.Typer(
+    help="Show, check and initialise the configuration (tenure.toml).", no_args_is_help=True
+)
 
 FileArg = Annotated[
     Path | None,
@@ -30,8 +32,13 @@ def validate(file: FileArg = None, home: HomeOpt = None, json_out: JsonOpt = Fal
         load_config(path)
     except ConfigError as exc:
         if json_out:
-            print_json({"valid": False, "file": str(path), "problems": [
-                {"key": key, "message": msg} for key, msg in exc.problems]})
+            print_json(
+                {
+                    "valid": False,
+                    "file": str(path),
+                    "problems": [{"key": key, "message": msg} for key, msg in exc.problems],
+                }
+            )
         else:
             err_console.print(f"[red]{path}: {len(exc.problems)} problem(s)[/red]")
             for key, msg in exc.problems:

@@ -39,7 +39,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("days_since_last_order", "operational", "Days since the last order"),
     Feature("purchase_90d", "operational", "Order amount in the last 90 days"),
     Feature("purchase_prev_90d", "operational", "Order amount in the 90 days before that"),
-    Feature("purchase_change", "operational", "(purchase_90d - purchase_prev_90d) / purchase_prev_90d"),
+    Feature("purchase_change", "operational", "(purchase_90d - prev) / prev (null if prev = 0)"),
     Feature("days_renewal_overdue", "operational", "Days since the last contract ended unrenewed"),
     Feature("days_to_renewal", "operational", "Days until the earliest active contract ends"),
     Feature("tickets_30d", "operational", "Support tickets opened in the last 30 days"),

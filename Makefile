@@ -1,0 +1,52 @@
+# Tenure: `make demo` and `make test` each set up everything they need on a fresh machine.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_HOME ?= .tenure-demo
+DEMO_ACCOUNTS ?= 2000
+DEMO_MONTHS ?= 18
+DEMO_SEED ?= 42
+DEMO_LOCALE ?= zh
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint format bench clean install
+
+$(BIN)/tenure: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $(BIN)/tenure
+
+install: $(BIN)/tenure
+
+## Build the demo data set (2,000 accounts, 18 months), backfill its scores and summarise it.
+demo: install
+	$(BIN)/tenure demo-data --home $(DEMO_HOME) --accounts $(DEMO_ACCOUNTS) \
+		--months $(DEMO_MONTHS) --seed $(DEMO_SEED) --locale $(DEMO_LOCALE) --force
+	$(BIN)/tenure backfill --home $(DEMO_HOME) --every week \
+		--from $$($(BIN)/python -c "import datetime as d; print(d.date.today() - d.timedelta(days=7 * 26))") \
+		--to $$($(BIN)/python -c "import datetime as d; print(d.date.today())")
+	$(BIN)/tenure portfolio --home $(DEMO_HOME)
+
+## Install what the tests need (system services too, when run as root) and run lint + tests.
+test: install
+	bash scripts/ensure-services.sh
+	$(MAKE) lint
+	$(BIN)/pytest -n 2 -q $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+bench: install
+	$(BIN)/python bench/features.py
+	$(BIN)/python bench/score.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache
