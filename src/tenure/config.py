@@ -96,6 +96,7 @@ class FeaturesConfig(_Strict):
     login_events: list[str] = Field(default_factory=lambda: ["login"], min_length=1)
     core_features: list[str] = Field(min_length=1, max_length=62)
     cancel_events: list[str] = Field(default_factory=lambda: ["account.cancel_attempt"])
+    purchase_period_days: int = Field(365, ge=7, le=3650)
 
 
 class HealthMeasure(_Strict):
@@ -189,7 +190,7 @@ def semantic_problems(config: TenureConfig) -> list[tuple[str, str]]:
         try:
             compile_rule(rule.expression, FEATURE_NAMES)
         except RuleError as exc:
-            problems.append((f"risk.rules[{i}].expression", exc.message))
+            problems.append((f"risk.rules[{i}].expression", exc.reason))
     return problems
 
 

@@ -44,4 +44,5 @@ class RuleError(TenureError):
         self.expression = expression
         self.position = position
         where = f" (at character {position})" if position is not None else ""
-        super().__init__(f"{message}{where} in rule {expression!r}")
+        self.reason = f"{message}{where}"
+        super().__init__(f"{self.reason} in rule {expression!r}")

@@ -29,7 +29,9 @@ def build_features(
     that never logged in has `days_since_login` = its tenure in days (it has not logged
     in since it became a customer), so the no-login rule sees it.
     """
-    ops = compute_operational_features(connection, as_of)
+    ops = compute_operational_features(
+        connection, as_of, purchase_period_days=cfg.purchase_period_days
+    )
     events = compute_event_features(store, as_of, cfg)
     events = events.reindex(columns=list(EVENT_FEATURES))
     frame = ops.join(events, on="external_id", how="left")

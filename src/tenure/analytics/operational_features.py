@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from tenure.accounts.models import Account
 from tenure.commerce.models import Order, Subscription
 from tenure.feedback.models import Interaction, NpsResponse, Ticket
+from tenure.scoring.lifecycle import add_months, tenure_months
 
 PROMOTER_MIN = 9
 DETRACTOR_MAX = 6
@@ -42,19 +43,6 @@ def _sum_between(value: Any, column: Any, lo: Any, hi: Any) -> Any:
     return func.sum(case((and_(column >= lo, column < hi), value), else_=0))
 
 
-def months_ago(day: dt.date, months: int) -> dt.date:
-    """`day` moved back by calendar months, clamped to the month's last day."""
-    total = day.year * 12 + day.month - 1 - months
-    year, month = divmod(total, 12)
-    month += 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
 def scored_accounts_query(as_of: dt.date) -> Select[Any]:
     """Accounts that are customers on the as-of date (joined by then, not yet churned)."""
     return select(
@@ -70,11 +58,12 @@ def scored_accounts_query(as_of: dt.date) -> Select[Any]:
     )
 
 
-def _queries(as_of: dt.date) -> dict[str, Select[Any]]:
+def _queries(as_of: dt.date, period_days: int) -> dict[str, Select[Any]]:
     end = _end(as_of)
     d30, d60, d90, d180 = (_start(as_of, n) for n in (30, 60, 90, 180))
-    t90, t180 = d90.date(), d180.date()
-    year_ago = months_ago(as_of, 12)
+    period_start = _start(as_of, period_days).date()
+    prev_start = _start(as_of, 2 * period_days).date()
+    year_ago = add_months(as_of, -12)
     next_day = as_of + dt.timedelta(days=1)
 
     sub_active = and_(
@@ -106,8 +95,12 @@ def _queries(as_of: dt.date) -> dict[str, Select[Any]]:
             ).label("margin_12m"),
             func.sum(case((Order.order_date > year_ago, 1), else_=0)).label("orders_12m"),
             func.max(Order.order_date).label("last_order"),
-            _sum_between(Order.amount, Order.order_date, t90, next_day).label("purchase_90d"),
-            _sum_between(Order.amount, Order.order_date, t180, t90).label("purchase_prev_90d"),
+            _sum_between(Order.amount, Order.order_date, period_start, next_day).label(
+                "purchase_period"
+            ),
+            _sum_between(Order.amount, Order.order_date, prev_start, period_start).label(
+                "purchase_prev_period"
+            ),
         )
         .where(Order.order_date <= as_of)
         .group_by(Order.account_id)
@@ -189,31 +182,40 @@ def _nps(p: pd.Series, d: pd.Series, n: pd.Series) -> pd.Series:
     return ((p - d) * 100.0 / n.where(n > 0)).astype("Float64")
 
 
-def compute_operational_features(connection: Connection, as_of: dt.date) -> pd.DataFrame:
+def compute_operational_features(
+    connection: Connection, as_of: dt.date, *, purchase_period_days: int = 365
+) -> pd.DataFrame:
     """Operational features of every account that is a customer on `as_of`.
 
     Returns a frame indexed by account id with `external_id`, `customer_since` and the
     operational features of `tenure.analytics.catalog`.
     """
     base = _frame(connection, scored_accounts_query(as_of))
-    parts = {name: _frame(connection, q) for name, q in _queries(as_of).items()}
+    parts = {
+        name: _frame(connection, q) for name, q in _queries(as_of, purchase_period_days).items()
+    }
     frame = base.join(list(parts.values()), how="left")
 
     out = pd.DataFrame(index=frame.index)
     out["external_id"] = frame["external_id"]
     out["customer_since"] = pd.to_datetime(frame["customer_since"]).dt.date
     out["tenure_days"] = _days_between(as_of, frame["customer_since"])
-    out["tenure_months"] = tenure_months(frame["customer_since"], as_of)
+    known = frame["customer_since"].notna()
+    out["tenure_months"] = (
+        tenure_months(frame["customer_since"], as_of).astype("Float64").where(known)
+    )
     zero_fill = [
-        "arr", "revenue_12m", "margin_12m", "orders_12m", "purchase_90d", "purchase_prev_90d",
+        "arr", "revenue_12m", "margin_12m", "orders_12m", "purchase_period", "purchase_prev_period",
         "tickets_30d", "open_tickets", "complaints_30d", "complaints_prev_30d",
         "negative_comments_30d",
     ]  # fmt: skip
     for col in zero_fill:
         out[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("float64")
     out["days_since_last_order"] = _days_between(as_of, frame["last_order"])
-    prev = out["purchase_prev_90d"]
-    out["purchase_change"] = ((out["purchase_90d"] - prev) / prev.where(prev > 0)).astype("Float64")
+    prev = out["purchase_prev_period"]
+    out["purchase_change"] = ((out["purchase_period"] - prev) / prev.where(prev > 0)).astype(
+        "Float64"
+    )
     active = pd.to_numeric(frame["active_contracts"], errors="coerce").fillna(0)
     overdue = _days_between(as_of, frame["last_ended"]).fillna(0)
     out["days_renewal_overdue"] = overdue.where(active == 0, 0.0).astype("float64")
@@ -231,15 +233,3 @@ def compute_operational_features(connection: Connection, as_of: dt.date) -> pd.D
     for col in ("industry_influence", "innovation_synergy", "growth_potential"):
         out[col] = pd.to_numeric(frame[col], errors="coerce").astype("Float64")
     return out
-
-
-def tenure_months(customer_since: pd.Series, as_of: dt.date) -> pd.Series:
-    """Whole calendar months from each start date to `as_of` (month ends clamp: Jan 31 →
-    Feb 28 is one month); null where the start is unknown."""
-    start = pd.to_datetime(customer_since, errors="coerce")
-    end = pd.Timestamp(as_of)
-    months = (end.year - start.dt.year) * 12 + (end.month - start.dt.month)
-    # The start day as it lands in the as-of month (clamped to that month's length).
-    landed = np.minimum(start.dt.day, end.days_in_month)
-    months = months - (landed > end.day).astype("Int64")
-    return months.astype("Float64")

@@ -23,6 +23,9 @@ from tenure.config import RiskRule
 from tenure.risk.language import CompiledRule, compile_rule
 from tenure.risk.models import OPEN_STATUSES, Alert, AlertStatus
 
+# Ids per IN (...) list: well under SQLite's limit on bound parameters.
+_ID_CHUNK = 5000
+
 
 @dataclass(frozen=True)
 class Firing:
@@ -155,12 +158,16 @@ def reconcile_alerts(
             refreshes,
         )
     if closing:
-        connection.execute(
-            update(table)
-            .where(table.c.id == bindparam("_id"), table.c.status.in_(OPEN_STATUSES))
-            .values(status=AlertStatus.CLOSED.value),
-            [{"_id": c["_id"]} for c in closing],
-        )
+        ids = [c["_id"] for c in closing]
+        for start in range(0, len(ids), _ID_CHUNK):
+            connection.execute(
+                update(table)
+                .where(
+                    table.c.id.in_(ids[start : start + _ID_CHUNK]),
+                    table.c.status.in_(OPEN_STATUSES),
+                )
+                .values(status=AlertStatus.CLOSED.value)
+            )
         connection.execute(
             update(table)
             .where(table.c.id == bindparam("_id"))

@@ -25,7 +25,7 @@ from tenure.config import TenureConfig
 from tenure.events.store import EventStore
 from tenure.risk.service import compile_rules, evaluate_rules, reconcile_alerts
 from tenure.scoring.health import score_health
-from tenure.scoring.lifecycle import assign_stage
+from tenure.scoring.lifecycle import add_months, assign_stage
 from tenure.scoring.models import ScoreSnapshot
 from tenure.scoring.rfm import score_rfm
 from tenure.scoring.value import score_value
@@ -221,10 +221,8 @@ def as_of_dates(start: dt.date, end: dt.date, every: str) -> list[dt.date]:
     elif every == "week":
         step = dt.timedelta(days=7)
     elif every == "month":
-        from tenure.analytics.operational_features import months_ago
-
         dates, k = [], 0
-        while (d := months_ago(start, -k)) <= end:
+        while (d := add_months(start, k)) <= end:
             dates.append(d)
             k += 1
         return dates
