@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tenure.config_cli import app as config_app
+from tenure.imports.cli import app as import_app
 from tenure.scoring import cli as scoring_cli
 from tenure.scoring.portfolio import portfolio
 
@@ -15,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(config_app, name="config")
+app.add_typer(import_app, name="import")
 app.command("score")(scoring_cli.score)
 app.command("backfill")(scoring_cli.backfill)
 app.command("portfolio")(portfolio)

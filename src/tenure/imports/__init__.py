@@ -1,0 +1,1 @@
+"""Bulk import of users, accounts, contacts, commerce, feedback and events from files."""
