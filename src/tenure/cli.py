@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from tenure.accounts.cli import app as accounts_app
 from tenure.config_cli import app as config_app
 from tenure.imports.cli import app as import_app
+from tenure.risk.cli import app as alerts_app
 from tenure.scoring import cli as scoring_cli
 from tenure.scoring.portfolio import portfolio
 
@@ -17,6 +19,8 @@ app = typer.Typer(
 )
 app.add_typer(config_app, name="config")
 app.add_typer(import_app, name="import")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(alerts_app, name="alerts")
 app.command("score")(scoring_cli.score)
 app.command("backfill")(scoring_cli.backfill)
 app.command("portfolio")(portfolio)

@@ -1,0 +1,452 @@
+"""Reading accounts: the filtered, sorted account list and one account's full picture."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    ColumnExpressionArgument,
+    Select,
+    and_,
+    case,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
+
+from tenure.accounts.models import Account, AccountStatus, Contact, ContactRole, User
+from tenure.accounts.schemas import (
+    HEALTH_BAND_RANGES,
+    HEALTH_BANDS,
+    QUADRANT_LABELS,
+    STAGE_LABELS,
+    AccountAlert,
+    AccountDetail,
+    AccountSummary,
+    ContactRead,
+    InteractionRead,
+    NpsRead,
+    SubscriptionRead,
+    TicketStats,
+    TrendPoint,
+)
+from tenure.accounts.schemas import health_band as band_of
+from tenure.commerce.models import Subscription, SubscriptionStatus
+from tenure.errors import ResourceNotFound
+from tenure.feedback.models import Interaction, NpsResponse, Ticket
+from tenure.kit.pagination import DEFAULT_LIMIT, Page, check_choice, check_paging, parse_sort
+from tenure.risk.models import OPEN_STATUSES, Alert
+from tenure.risk.schemas import SEVERITIES, SEVERITY_RANK
+from tenure.scoring.models import ScoreSnapshot
+
+ACCOUNT_SORT_KEYS: tuple[str, ...] = (
+    "name",
+    "health_score",
+    "value_score",
+    "arr",
+    "health_change",
+    "open_alerts",
+)
+ACCOUNT_STATUSES: tuple[str, ...] = tuple(s.value for s in AccountStatus)
+SNAPSHOT_SORT_KEYS = frozenset({"health_score", "value_score", "health_change"})
+TREND_POINTS = 12
+MAX_ID_DIGITS = 18
+RECENT_INTERACTIONS = 20
+
+
+def _numeric_id(key: int | str) -> int | None:
+    if isinstance(key, int):
+        return key
+    # Digits only, and short enough for a BIGINT: "²" or a 30-digit string is no id.
+    return int(key) if key.isascii() and key.isdigit() and len(key) <= MAX_ID_DIGITS else None
+
+
+def resolve_account_id(session: Session, key: int | str) -> int:
+    """Id of the account named by `key`: its numeric id, else its external id."""
+    number = _numeric_id(key)
+    if number is not None:
+        found = session.scalar(select(Account.id).where(Account.id == number))
+        if found is not None:
+            return found
+    if isinstance(key, int):
+        raise ResourceNotFound(f"no account has id {key}")
+    found = session.scalar(select(Account.id).where(Account.external_id == key))
+    if found is None:
+        what = "id or external id" if number is not None else "external id"
+        raise ResourceNotFound(f"no account has {what} {key!r}")
+    return found
+
+
+def resolve_user_id(session: Session, key: str) -> int:
+    """Id of the user whose external id or e-mail address (any case) is `key`."""
+    found = session.scalar(
+        select(User.id).where(or_(User.external_id == key, func.lower(User.email) == key.lower()))
+    )
+    if found is None:
+        raise ResourceNotFound(f"no user has external id or e-mail {key!r}")
+    return found
+
+
+def _severity_rank(column: ColumnExpressionArgument[str]) -> ColumnElement[int]:
+    return case(SEVERITY_RANK, value=column, else_=0)
+
+
+class _SummaryQuery:
+    """The parts of the account list query: latest snapshot, owner, open alerts and ARR.
+
+    Each part is one grouped subquery joined once, so a list costs the same few statements
+    however many accounts there are. Given `account_ids`, every part reads only those
+    accounts (one page, or one account).
+    """
+
+    def __init__(self, account_ids: Sequence[int] | None = None) -> None:
+        def only(stmt: Select, column: Any) -> Select:
+            return stmt if account_ids is None else stmt.where(column.in_(account_ids))
+
+        self.latest = (
+            only(
+                select(ScoreSnapshot.account_id, func.max(ScoreSnapshot.as_of).label("as_of")),
+                ScoreSnapshot.account_id,
+            )
+            .group_by(ScoreSnapshot.account_id)
+            .subquery("latest")
+        )
+        self.alerts = (
+            only(
+                select(
+                    Alert.account_id,
+                    func.count().label("open_alerts"),
+                    func.max(_severity_rank(Alert.severity)).label("top_rank"),
+                ).where(Alert.status.in_(OPEN_STATUSES)),
+                Alert.account_id,
+            )
+            .group_by(Alert.account_id)
+            .subquery("open_alert_stats")
+        )
+        self.arr = (
+            only(
+                select(Subscription.account_id, func.sum(Subscription.arr).label("arr")).where(
+                    Subscription.status == SubscriptionStatus.ACTIVE.value
+                ),
+                Subscription.account_id,
+            )
+            .group_by(Subscription.account_id)
+            .subquery("active_arr")
+        )
+        self.owner = aliased(User, name="owner")
+        self.open_alerts = func.coalesce(self.alerts.c.open_alerts, 0)
+        self.arr_total = func.coalesce(self.arr.c.arr, 0)
+
+    def join(
+        self, stmt: Select, *, snapshot: bool = True, alerts: bool = True, arr: bool = True
+    ) -> Select:
+        """`stmt` (selecting from accounts) outer-joined to the parts it reads."""
+        snap, latest = ScoreSnapshot, self.latest.c
+        if snapshot:
+            stmt = stmt.outerjoin(self.latest, latest.account_id == Account.id).outerjoin(
+                snap, and_(snap.account_id == latest.account_id, snap.as_of == latest.as_of)
+            )
+        if alerts:
+            stmt = stmt.outerjoin(self.alerts, self.alerts.c.account_id == Account.id)
+        if arr:
+            stmt = stmt.outerjoin(self.arr, self.arr.c.account_id == Account.id)
+        return stmt
+
+    def sort_column(self, key: str) -> Any:
+        """The expression a sort key orders by."""
+        return {
+            "name": func.lower(Account.name),
+            "health_score": ScoreSnapshot.health_score,
+            "value_score": ScoreSnapshot.value_score,
+            "arr": self.arr_total,
+            "health_change": ScoreSnapshot.health_change,
+            "open_alerts": self.open_alerts,
+        }[key]
+
+    def rows(self, *extra: Any) -> Select:
+        """Every column of `AccountSummary` (plus `extra`), one row per account."""
+        snap, owner = ScoreSnapshot, self.owner
+        stmt = select(
+            Account.id,
+            Account.external_id,
+            Account.name,
+            Account.industry,
+            Account.region,
+            Account.status,
+            Account.customer_since,
+            owner.external_id.label("owner_external_id"),
+            owner.name.label("owner_name"),
+            owner.email.label("owner_email"),
+            self.arr_total.label("arr"),
+            snap.as_of,
+            snap.value_score,
+            snap.current_value,
+            snap.potential_value,
+            snap.quadrant,
+            snap.rfm_code,
+            snap.lifecycle_stage,
+            snap.health_score,
+            snap.health_change,
+            self.open_alerts.label("open_alerts"),
+            self.alerts.c.top_rank,
+            *extra,
+        ).outerjoin(owner, owner.id == Account.owner_id)
+        return self.join(stmt)
+
+
+def _summary_fields(row: Any) -> dict[str, Any]:
+    owner = None
+    if row.owner_external_id is not None:
+        owner = {
+            "external_id": row.owner_external_id,
+            "name": row.owner_name,
+            "email": row.owner_email,
+        }
+    return {
+        "id": row.id,
+        "external_id": row.external_id,
+        "name": row.name,
+        "industry": row.industry,
+        "region": row.region,
+        "owner": owner,
+        "status": row.status,
+        "customer_since": row.customer_since,
+        "arr": float(row.arr or 0),
+        "as_of": row.as_of,
+        "value_score": row.value_score,
+        "current_value": row.current_value,
+        "potential_value": row.potential_value,
+        "quadrant": row.quadrant,
+        "rfm_code": row.rfm_code,
+        "lifecycle_stage": row.lifecycle_stage,
+        "health_score": row.health_score,
+        "health_band": band_of(row.health_score),
+        "health_change": row.health_change,
+        "open_alerts": row.open_alerts,
+        "top_severity": SEVERITIES[row.top_rank - 1] if row.top_rank else None,
+    }
+
+
+def list_accounts(
+    session: Session,
+    *,
+    quadrant: str | None = None,
+    stage: str | None = None,
+    health_band: str | None = None,
+    owner: str | None = None,
+    at_risk: bool | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    sort: str = "health_score",
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+) -> Page[AccountSummary]:
+    """Accounts with their latest scores, filtered, sorted (nulls last) and paged."""
+    check_paging(limit, offset)
+    key, descending = parse_sort(sort, ACCOUNT_SORT_KEYS)
+    query = _SummaryQuery()
+    snap = ScoreSnapshot
+    where: list[ColumnElement[bool]] = []
+    if quadrant is not None:
+        where.append(snap.quadrant == check_choice("quadrant", quadrant, QUADRANT_LABELS))
+    if stage is not None:
+        where.append(snap.lifecycle_stage == check_choice("stage", stage, STAGE_LABELS))
+    if health_band is not None:
+        low, high = HEALTH_BAND_RANGES[check_choice("health_band", health_band, HEALTH_BANDS)]
+        if low is not None:
+            where.append(snap.health_score >= low)
+        if high is not None:
+            where.append(snap.health_score < high)
+    uses_snapshot = bool(where)
+    if at_risk is not None:
+        where.append(query.open_alerts > 0 if at_risk else query.open_alerts == 0)
+    if owner is not None:
+        where.append(Account.owner_id == resolve_user_id(session, owner))
+    if status is not None:
+        where.append(Account.status == check_choice("status", status, ACCOUNT_STATUSES))
+    if search:
+        needle = search.lower()
+        where.append(
+            or_(
+                func.lower(Account.name).contains(needle, autoescape=True),
+                func.lower(Account.external_id).contains(needle, autoescape=True),
+            )
+        )
+    # Three statements whatever the size of the book: the count and the page's ids join only
+    # the parts their filters and sort key read; the page's rows are then read for those ids.
+    reads_alerts = at_risk is not None
+    counted = query.join(
+        select(func.count(Account.id)), snapshot=uses_snapshot, alerts=reads_alerts, arr=False
+    )
+    total = session.scalar(counted.where(*where)) or 0
+    column = query.sort_column(key)
+    ids = session.scalars(
+        query.join(
+            select(Account.id),
+            snapshot=uses_snapshot or key in SNAPSHOT_SORT_KEYS,
+            alerts=reads_alerts or key == "open_alerts",
+            arr=key == "arr",
+        )
+        .where(*where)
+        .order_by(column.is_(None), column.desc() if descending else column.asc(), Account.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    rows: dict[int, Any] = {}
+    if ids:
+        page = _SummaryQuery(ids)
+        rows = {r.id: r for r in session.execute(page.rows().where(Account.id.in_(ids)))}
+    return Page[AccountSummary](
+        items=[AccountSummary.model_validate(_summary_fields(rows[i])) for i in ids],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def get_account(
+    session: Session,
+    key: int | str,
+    *,
+    trend_points: int = TREND_POINTS,
+    interactions: int = RECENT_INTERACTIONS,
+) -> AccountDetail:
+    """One account by numeric id or external id, with scores, alerts, timeline and contracts."""
+    account_id = resolve_account_id(session, key)
+    snap = ScoreSnapshot
+    stmt = _SummaryQuery([account_id]).rows(
+        Account.size,
+        Account.employees,
+        Account.churn_date,
+        Account.churn_reason,
+        Account.industry_influence,
+        Account.innovation_synergy,
+        Account.growth_potential,
+        Account.strategic_goal,
+        Account.attributes,
+        snap.health_breakdown,
+        snap.value_breakdown,
+        snap.features,
+        snap.rfm_recency,
+        snap.rfm_frequency,
+        snap.rfm_monetary,
+    )
+    row = session.execute(stmt.where(Account.id == account_id)).one()
+    rfm = None
+    if row.rfm_code is not None:
+        rfm = {
+            "recency": row.rfm_recency,
+            "frequency": row.rfm_frequency,
+            "monetary": row.rfm_monetary,
+            "code": row.rfm_code,
+        }
+    return AccountDetail.model_validate(
+        {
+            **_summary_fields(row),
+            "size": row.size,
+            "employees": row.employees,
+            "churn_date": row.churn_date,
+            "churn_reason": row.churn_reason,
+            "industry_influence": row.industry_influence,
+            "innovation_synergy": row.innovation_synergy,
+            "growth_potential": row.growth_potential,
+            "strategic_goal": row.strategic_goal,
+            "attributes": row.attributes or {},
+            "health_breakdown": row.health_breakdown or {},
+            "value_breakdown": row.value_breakdown or {},
+            "features": row.features or {},
+            "rfm": rfm,
+            "health_trend": _health_trend(session, account_id, trend_points),
+            "alerts": _open_alerts(session, account_id),
+            "recent_interactions": _recent_interactions(session, account_id, interactions),
+            "contacts": _contacts(session, account_id),
+            "subscriptions": _subscriptions(session, account_id),
+            "tickets": _ticket_stats(session, account_id),
+            "last_nps": _last_nps(session, account_id),
+        }
+    )
+
+
+def _health_trend(session: Session, account_id: int, points: int) -> list[TrendPoint]:
+    rows = session.execute(
+        select(ScoreSnapshot.as_of, ScoreSnapshot.health_score, ScoreSnapshot.value_score)
+        .where(ScoreSnapshot.account_id == account_id)
+        .order_by(ScoreSnapshot.as_of.desc())
+        .limit(points)
+    ).all()
+    return [TrendPoint.model_validate(r) for r in reversed(rows)]
+
+
+def _open_alerts(session: Session, account_id: int) -> list[AccountAlert]:
+    alerts = session.scalars(
+        select(Alert)
+        .where(Alert.account_id == account_id, Alert.status.in_(OPEN_STATUSES))
+        .order_by(_severity_rank(Alert.severity).desc(), Alert.opened_as_of.desc(), Alert.id)
+    ).all()
+    return [AccountAlert.model_validate(a) for a in alerts]
+
+
+def _recent_interactions(session: Session, account_id: int, limit: int) -> list[InteractionRead]:
+    rows = session.execute(
+        select(
+            Interaction.id,
+            Interaction.occurred_at,
+            Interaction.channel,
+            Interaction.direction,
+            Interaction.type,
+            Interaction.summary,
+            Interaction.sentiment,
+            Contact.name.label("contact_name"),
+            User.name.label("user_name"),
+        )
+        .outerjoin(Contact, Contact.id == Interaction.contact_id)
+        .outerjoin(User, User.id == Interaction.user_id)
+        .where(Interaction.account_id == account_id)
+        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+        .limit(limit)
+    ).all()
+    return [InteractionRead.model_validate(r) for r in rows]
+
+
+def _contacts(session: Session, account_id: int) -> list[ContactRead]:
+    role_rank = case(
+        {role.value: i for i, role in enumerate(ContactRole)}, value=Contact.role, else_=99
+    )
+    contacts = session.scalars(
+        select(Contact).where(Contact.account_id == account_id).order_by(role_rank, Contact.name)
+    ).all()
+    return [ContactRead.model_validate(c) for c in contacts]
+
+
+def _subscriptions(session: Session, account_id: int) -> list[SubscriptionRead]:
+    subscriptions = session.scalars(
+        select(Subscription)
+        .where(Subscription.account_id == account_id)
+        .order_by(Subscription.end_date.is_not(None), Subscription.end_date.desc(), Subscription.id)
+    ).all()
+    return [SubscriptionRead.model_validate(s) for s in subscriptions]
+
+
+def _ticket_stats(session: Session, account_id: int) -> TicketStats:
+    row = session.execute(
+        select(
+            func.count().label("total"),
+            func.coalesce(func.sum(case((Ticket.resolved_at.is_(None), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Ticket.is_complaint, 1), else_=0)), 0),
+            func.max(Ticket.opened_at),
+        ).where(Ticket.account_id == account_id)
+    ).one()
+    return TicketStats(total=row[0], open=row[1], complaints=row[2], last_opened_at=row[3])
+
+
+def _last_nps(session: Session, account_id: int) -> NpsRead | None:
+    answer = session.scalars(
+        select(NpsResponse)
+        .where(NpsResponse.account_id == account_id)
+        .order_by(NpsResponse.responded_at.desc(), NpsResponse.id.desc())
+        .limit(1)
+    ).first()
+    return NpsRead.model_validate(answer) if answer is not None else None
