@@ -21,6 +21,9 @@ from tenure.commerce.models import Order, Subscription
 from tenure.feedback.models import Interaction, NpsResponse, Ticket
 from tenure.scoring.lifecycle import add_months, tenure_months
 
+# A select of any columns (SQLAlchemy 2.1 types a select by its column tuple).
+AnySelect = Select[*tuple[Any, ...]]
+
 PROMOTER_MIN = 9
 DETRACTOR_MAX = 6
 
@@ -43,9 +46,9 @@ def _sum_between(value: Any, column: Any, lo: Any, hi: Any) -> Any:
     return func.sum(case((and_(column >= lo, column < hi), value), else_=0))
 
 
-def scored_accounts_query(as_of: dt.date) -> Select[Any]:
+def scored_accounts_query(as_of: dt.date) -> AnySelect:
     """Accounts that are customers on the as-of date (joined by then, not yet churned)."""
-    return select(
+    query: AnySelect = select(
         Account.id.label("account_id"),
         Account.external_id,
         Account.customer_since,
@@ -56,9 +59,10 @@ def scored_accounts_query(as_of: dt.date) -> Select[Any]:
         or_(Account.customer_since.is_(None), Account.customer_since <= as_of),
         or_(Account.churn_date.is_(None), Account.churn_date > as_of),
     )
+    return query
 
 
-def _queries(as_of: dt.date, period_days: int) -> dict[str, Select[Any]]:
+def _queries(as_of: dt.date, period_days: int) -> dict[str, AnySelect]:
     end = _end(as_of)
     d30, d60, d90, d180 = (_start(as_of, n) for n in (30, 60, 90, 180))
     period_start = _start(as_of, period_days).date()
@@ -167,7 +171,7 @@ def _queries(as_of: dt.date, period_days: int) -> dict[str, Select[Any]]:
     }
 
 
-def _frame(connection: Connection, query: Select[Any]) -> pd.DataFrame:
+def _frame(connection: Connection, query: AnySelect) -> pd.DataFrame:
     result = connection.execute(query)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys())).set_index("account_id")
 

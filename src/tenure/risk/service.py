@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from tenure.analytics.catalog import FEATURE_NAMES
 from tenure.config import RiskRule
+from tenure.db import table_of
 from tenure.risk.language import CompiledRule, compile_rule
 from tenure.risk.models import OPEN_STATUSES, Alert, AlertStatus
 
@@ -141,7 +142,7 @@ def reconcile_alerts(
             note = None if rule_id in enabled else "rule disabled or removed"
             closing.append({"_id": episode.id, "_closed": as_of, "_note": note})
 
-    table = Alert.__table__
+    table = table_of(Alert)
     connection = session.connection()
     if inserts:
         connection.execute(insert(table), inserts)

@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenure.db import Base
@@ -15,10 +25,14 @@ class ScoreSnapshot(Base):
     """Every score of one account as of one date, with the features that produced it."""
 
     __tablename__ = "score_snapshots"
-    __table_args__ = (UniqueConstraint("account_id", "as_of", name="uq_score_snapshots_account_as_of"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "as_of", name="uq_score_snapshots_account_as_of"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     as_of: Mapped[dt.date] = mapped_column(Date, index=True)
     current_value: Mapped[float] = mapped_column(Float)
     potential_value: Mapped[float] = mapped_column(Float)

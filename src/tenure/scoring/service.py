@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from tenure.analytics.catalog import FEATURES
 from tenure.analytics.features import build_features
 from tenure.config import TenureConfig
+from tenure.db import table_of
 from tenure.events.store import EventStore
 from tenure.risk.service import compile_rules, evaluate_rules, reconcile_alerts
 from tenure.scoring.health import score_health
@@ -134,9 +135,9 @@ def compute_scores(features: pd.DataFrame, config: TenureConfig, as_of: dt.date)
         }
         for i in range(len(features))
     ]
-    out["health_breakdown"] = breakdown
+    out["health_breakdown"] = pd.Series(breakdown, index=out.index, dtype=object)
     value_cols = [c for c in value.columns if c not in {"quadrant"}]
-    out["value_breakdown"] = _records(value[value_cols])
+    out["value_breakdown"] = pd.Series(_records(value[value_cols]), index=out.index, dtype=object)
     return out
 
 
@@ -177,7 +178,7 @@ def score_accounts(
     scores["health_change"] = (scores["health_score"] - previous.reindex(scores.index)).round(1)
     lap("scores")
 
-    table = ScoreSnapshot.__table__
+    table = table_of(ScoreSnapshot)
     connection = session.connection()
     connection.execute(delete(table).where(table.c.as_of == as_of))
     feature_records = _records(features[_FEATURE_NAMES])
