@@ -30,7 +30,9 @@ class Alert(Base):
     __table_args__ = (Index("ix_alerts_account_rule_status", "account_id", "rule_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     rule_id: Mapped[str] = mapped_column(String(100), index=True)
     rule_name: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(30))
