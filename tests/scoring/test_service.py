@@ -34,12 +34,30 @@ def ago(n: int, day: dt.date = D) -> dt.date:
 def seed(rt: Runtime) -> None:
     """Three accounts: a healthy one, one that stopped logging in and complains, a new one."""
     with rt.sessions() as s, s.begin():
-        healthy = Account(external_id="H", name="Healthy", customer_since=dt.date(2024, 1, 10),
-                          industry_influence=80, innovation_synergy=70, growth_potential=60)
-        risky = Account(external_id="R", name="Risky", customer_since=dt.date(2025, 2, 1),
-                        industry_influence=20, innovation_synergy=30, growth_potential=10)
-        new = Account(external_id="N", name="New", customer_since=ago(20),
-                      industry_influence=60, innovation_synergy=60, growth_potential=90)
+        healthy = Account(
+            external_id="H",
+            name="Healthy",
+            customer_since=dt.date(2024, 1, 10),
+            industry_influence=80,
+            innovation_synergy=70,
+            growth_potential=60,
+        )
+        risky = Account(
+            external_id="R",
+            name="Risky",
+            customer_since=dt.date(2025, 2, 1),
+            industry_influence=20,
+            innovation_synergy=30,
+            growth_potential=10,
+        )
+        new = Account(
+            external_id="N",
+            name="New",
+            customer_since=ago(20),
+            industry_influence=60,
+            innovation_synergy=60,
+            growth_potential=90,
+        )
         s.add_all([healthy, risky, new])
         s.flush()
         s.add_all(
@@ -102,7 +120,13 @@ def snapshots(rt: Runtime, as_of: dt.date) -> dict[str, dict[str, Any]]:
 def alerts(rt: Runtime) -> list[tuple[str, str, str, dt.date, dt.date | None]]:
     with rt.sessions() as s:
         rows = s.execute(
-            select(Account.external_id, Alert.rule_id, Alert.status, Alert.opened_as_of, Alert.closed_as_of)
+            select(
+                Account.external_id,
+                Alert.rule_id,
+                Alert.status,
+                Alert.opened_as_of,
+                Alert.closed_as_of,
+            )
             .join(Account, Account.id == Alert.account_id)
             .order_by(Account.external_id, Alert.rule_id, Alert.id)
         ).all()
@@ -141,7 +165,9 @@ def test_score_run_scores_and_alerts(runtime: Runtime) -> None:
 def _evidence(rt: Runtime, account: str, rule: str) -> dict[str, Any]:
     with rt.sessions() as s:
         return s.execute(
-            select(Alert.evidence).join(Account).where(Account.external_id == account, Alert.rule_id == rule)
+            select(Alert.evidence)
+            .join(Account)
+            .where(Account.external_id == account, Alert.rule_id == rule)
         ).scalar_one()
 
 
