@@ -9,18 +9,19 @@ a person did with it: a dismissed alert is not raised again until its signal has
 from __future__ import annotations
 
 import datetime as dt
-import math
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tenure.analytics.catalog import FEATURE_NAMES
 from tenure.config import RiskRule
 from tenure.db import table_of
+from tenure.kit.bulk import insert_columns, json_lines, update_columns
 from tenure.risk.language import CompiledRule, compile_rule
 from tenure.risk.models import OPEN_STATUSES, Alert, AlertStatus
 
@@ -30,11 +31,12 @@ _ID_CHUNK = 5000
 
 @dataclass(frozen=True)
 class Firing:
-    """One rule firing for one account, with the feature values that made it fire."""
+    """One rule firing for one account; `evidence` is the JSON object of the feature values
+    that made it fire, plus the expression and the as-of date."""
 
     account_id: int
     rule: RiskRule
-    evidence: dict[str, Any]
+    evidence: str
 
 
 @dataclass
@@ -45,36 +47,32 @@ class AlertChanges:
     opened_by_rule: dict[str, int] = field(default_factory=dict)
 
 
-def _json_value(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        return round(value, 4)
-    return value
-
-
 def compile_rules(rules: Sequence[RiskRule]) -> list[tuple[RiskRule, CompiledRule]]:
     """Compile every enabled rule against the feature catalogue."""
     return [(r, compile_rule(r.expression, FEATURE_NAMES)) for r in rules if r.enabled]
 
 
 def evaluate_rules(
-    features: pd.DataFrame, rules: Sequence[tuple[RiskRule, CompiledRule]]
+    features: pd.DataFrame,
+    rules: Sequence[tuple[RiskRule, CompiledRule]],
+    as_of: dt.date | None = None,
 ) -> list[Firing]:
-    """Every (account, rule) that fires on `features` (indexed by account id)."""
+    """Every (account, rule) that fires on `features` (indexed by account id).
+
+    Evidence is serialised column-wise: at 100k accounts a dict per firing costs seconds.
+    """
     firings: list[Firing] = []
+    day = f',"as_of":"{as_of.isoformat()}"' if as_of is not None else ""
     for rule, compiled in rules:
         mask = compiled.evaluate(features)
+        if not mask.any():
+            continue
         hits = features.loc[mask, list(compiled.features)]
-        for account_id, row in zip(hits.index, hits.itertuples(index=False), strict=True):
-            evidence = {
-                name: _json_value(v) for name, v in zip(compiled.features, row, strict=True)
-            }
-            firings.append(Firing(int(account_id), rule, evidence))
+        tail = f'"expression":{json.dumps(rule.expression, ensure_ascii=False)}{day}}}'
+        lines = json_lines(hits.apply(pd.to_numeric, errors="coerce").astype("float64"))
+        for account_id, line in zip(hits.index.tolist(), lines, strict=True):
+            body = line[:-1] + "," if len(line) > 2 else "{"
+            firings.append(Firing(int(account_id), rule, body + tail))
     return firings
 
 
@@ -100,66 +98,58 @@ def reconcile_alerts(
     active = {(r.account_id, r.rule_id): r for r in rows}
     firing_keys = {(f.account_id, f.rule.id) for f in firings}
 
-    inserts: list[dict[str, Any]] = []
-    refreshes: list[dict[str, Any]] = []
+    new: list[Firing] = []
+    seen: list[tuple[Any, Firing]] = []
     for f in firings:
-        evidence = {**f.evidence, "expression": f.rule.expression, "as_of": as_of.isoformat()}
         episode = active.get((f.account_id, f.rule.id))
         if episode is None:
-            inserts.append(
-                {
-                    "account_id": f.account_id,
-                    "rule_id": f.rule.id,
-                    "rule_name": f.rule.name,
-                    "category": f.rule.category,
-                    "severity": f.rule.severity,
-                    "status": AlertStatus.OPEN.value,
-                    "expression": f.rule.expression,
-                    "evidence": evidence,
-                    "opened_as_of": as_of,
-                    "last_seen_as_of": as_of,
-                }
-            )
+            new.append(f)
             changes.opened_by_rule[f.rule.id] = changes.opened_by_rule.get(f.rule.id, 0) + 1
         elif as_of >= episode.last_seen_as_of:
-            refreshes.append(
-                {
-                    "_id": episode.id,
-                    "_evidence": evidence,
-                    "_last_seen": as_of,
-                    "_opened": min(episode.opened_as_of, as_of),
-                    "_severity": f.rule.severity,
-                }
-            )
+            seen.append((episode, f))
 
-    closing: list[dict[str, Any]] = []
     enabled = set(enabled_rules)
-    for key, episode in active.items():
-        account_id, rule_id = key
-        if key in firing_keys or episode.opened_as_of > as_of:
-            continue
-        if account_id in scored or rule_id not in enabled:
-            note = None if rule_id in enabled else "rule disabled or removed"
-            closing.append({"_id": episode.id, "_closed": as_of, "_note": note})
+    closing = [
+        (episode.id, None if rule_id in enabled else "rule disabled or removed")
+        for (account_id, rule_id), episode in active.items()
+        if (account_id, rule_id) not in firing_keys
+        and episode.opened_as_of <= as_of
+        and (account_id in scored or rule_id not in enabled)
+    ]
 
     table = table_of(Alert)
     connection = session.connection()
-    if inserts:
-        connection.execute(insert(table), inserts)
-    if refreshes:
-        connection.execute(
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values(
-                evidence=bindparam("_evidence"),
-                last_seen_as_of=bindparam("_last_seen"),
-                opened_as_of=bindparam("_opened"),
-                severity=bindparam("_severity"),
-            ),
-            refreshes,
-        )
+    insert_columns(
+        connection,
+        table,
+        {
+            "account_id": [f.account_id for f in new],
+            "rule_id": [f.rule.id for f in new],
+            "rule_name": [f.rule.name for f in new],
+            "category": [f.rule.category for f in new],
+            "severity": [f.rule.severity for f in new],
+            "status": [AlertStatus.OPEN.value] * len(new),
+            "expression": [f.rule.expression for f in new],
+            "evidence": [f.evidence for f in new],
+            "opened_as_of": [as_of] * len(new),
+            "last_seen_as_of": [as_of] * len(new),
+        },
+        json_text={"evidence"},
+    )
+    update_columns(
+        connection,
+        table,
+        {
+            "id": [e.id for e, _ in seen],
+            "evidence": [f.evidence for _, f in seen],
+            "last_seen_as_of": [as_of] * len(seen),
+            "opened_as_of": [min(e.opened_as_of, as_of) for e, _ in seen],
+            "severity": [f.rule.severity for _, f in seen],
+        },
+        json_text={"evidence"},
+    )
     if closing:
-        ids = [c["_id"] for c in closing]
+        ids = [alert_id for alert_id, _ in closing]
         for start in range(0, len(ids), _ID_CHUNK):
             connection.execute(
                 update(table)
@@ -169,13 +159,16 @@ def reconcile_alerts(
                 )
                 .values(status=AlertStatus.CLOSED.value)
             )
-        connection.execute(
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values(closed_as_of=bindparam("_closed"), resolution_note=bindparam("_note")),
-            closing,
+        update_columns(
+            connection,
+            table,
+            {
+                "id": ids,
+                "closed_as_of": [as_of] * len(ids),
+                "resolution_note": [note for _, note in closing],
+            },
         )
-    changes.opened = len(inserts)
-    changes.refreshed = len(refreshes)
+    changes.opened = len(new)
+    changes.refreshed = len(seen)
     changes.closed = len(closing)
     return changes

@@ -8,15 +8,14 @@ running the same as-of twice gives identical snapshots and no duplicate alerts.
 from __future__ import annotations
 
 import datetime as dt
-import math
+import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tenure.analytics.catalog import FEATURES
@@ -24,6 +23,7 @@ from tenure.analytics.features import build_features
 from tenure.config import TenureConfig
 from tenure.db import table_of
 from tenure.events.store import EventStore
+from tenure.kit.bulk import insert_columns, json_lines
 from tenure.risk.service import compile_rules, evaluate_rules, reconcile_alerts
 from tenure.scoring.health import score_health
 from tenure.scoring.lifecycle import add_months, assign_stage
@@ -60,22 +60,32 @@ class ScoreRun:
         }
 
 
-def _clean(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return None if math.isnan(value) else round(value, 4)
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    columns = list(frame.columns)
+def _health_breakdown(
+    features: pd.DataFrame, contributions: pd.DataFrame, config: TenureConfig
+) -> list[str]:
+    """Per account, {feature: {value, weight, score, points}} for every health measure."""
+    keys, parts = [], []
+    for m in config.health.measures:
+        points = contributions[m.feature].astype("float64")
+        frame = pd.DataFrame(
+            {
+                "value": pd.to_numeric(features[m.feature], errors="coerce").astype("float64"),
+                "weight": m.weight,
+                "score": (points / m.weight).round(2),
+                "points": points.round(2),
+            }
+        )
+        keys.append(json.dumps(m.feature) + ":")
+        parts.append(json_lines(frame))
     return [
-        {c: _clean(v) for c, v in zip(columns, row, strict=True)}
-        for row in frame.itertuples(index=False, name=None)
+        "{" + ",".join(k + v for k, v in zip(keys, row, strict=True)) + "}"
+        for row in zip(*parts, strict=True)
     ]
+
+
+def _column(series: pd.Series) -> list[Any]:
+    """Plain Python values, missing ones as None."""
+    return series.astype(object).where(series.notna(), None).tolist()
 
 
 def _previous_health(session: Session, as_of: dt.date) -> pd.Series:
@@ -113,37 +123,12 @@ def compute_scores(features: pd.DataFrame, config: TenureConfig, as_of: dt.date)
     out["rfm_code"] = rfm["rfm_code"]
     out["lifecycle_stage"] = stage
     out["health_score"] = health.astype("float64")
-    measures = config.health.measures
-    columns = [
-        (
-            m.feature,
-            m.weight,
-            [_clean(v) for v in features[m.feature].tolist()],
-            contributions[m.feature].to_numpy(dtype="float64"),
-        )
-        for m in measures
-    ]
-    breakdown = [
-        {
-            name: {
-                "value": values[i],
-                "weight": weight,
-                "score": round(float(points[i]) / weight, 2),
-                "points": round(float(points[i]), 2),
-            }
-            for name, weight, values, points in columns
-        }
-        for i in range(len(features))
-    ]
+    breakdown = _health_breakdown(features, contributions, config)
     out["health_breakdown"] = pd.Series(breakdown, index=out.index, dtype=object)
-    value_cols = [c for c in value.columns if c not in {"quadrant"}]
-    out["value_breakdown"] = pd.Series(_records(value[value_cols]), index=out.index, dtype=object)
+    value_cols = [c for c in value.columns if c != "quadrant"]
+    value_json = json_lines(value[value_cols].astype("float64"))
+    out["value_breakdown"] = pd.Series(value_json, index=out.index, dtype=object)
     return out
-
-
-def _chunks(items: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def score_accounts(
@@ -181,17 +166,21 @@ def score_accounts(
     table = table_of(ScoreSnapshot)
     connection = session.connection()
     connection.execute(delete(table).where(table.c.as_of == as_of))
-    feature_records = _records(features[_FEATURE_NAMES])
-    score_records = _records(scores)
-    rows = [
-        {"account_id": int(account_id), "as_of": as_of, **s, "features": f}
-        for account_id, s, f in zip(features.index, score_records, feature_records, strict=True)
-    ]
-    for chunk in _chunks(rows, 5000):
-        connection.execute(insert(table), chunk)
+    columns = {
+        "account_id": [int(i) for i in features.index],
+        **{name: _column(scores[name]) for name in scores.columns},
+        "features": json_lines(features[_FEATURE_NAMES].astype("float64")),
+    }
+    columns["as_of"] = [as_of] * len(features)
+    insert_columns(
+        connection,
+        table,
+        columns,
+        json_text={"features", "health_breakdown", "value_breakdown"},
+    )
     lap("snapshots")
 
-    firings = evaluate_rules(features, rules)
+    firings = evaluate_rules(features, rules, as_of)
     changes = reconcile_alerts(
         session,
         as_of=as_of,
