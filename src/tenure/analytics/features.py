@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 from sqlalchemy.engine import Connection
@@ -29,10 +30,13 @@ def build_features(
     that never logged in has `days_since_login` = its tenure in days (it has not logged
     in since it became a customer), so the no-login rule sees it.
     """
-    ops = compute_operational_features(
-        connection, as_of, purchase_period_days=cfg.purchase_period_days
-    )
-    events = compute_event_features(store, as_of, cfg)
+    # DuckDB and the database driver both release the GIL: read events while SQL runs.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(compute_event_features, store, as_of, cfg)
+        ops = compute_operational_features(
+            connection, as_of, purchase_period_days=cfg.purchase_period_days
+        )
+        events = pending.result()
     events = events.reindex(columns=list(EVENT_FEATURES))
     frame = ops.join(events, on="external_id", how="left")
     for col in _ZERO_WHEN_SILENT:
