@@ -194,14 +194,29 @@ def semantic_problems(config: TenureConfig) -> list[tuple[str, str]]:
     return problems
 
 
+def _raw_rule_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Rule-expression problems found in a document that failed validation elsewhere."""
+    from tenure.risk.language import RuleError, compile_rule
+
+    problems: list[tuple[str, str]] = []
+    rules = data.get("risk", {}).get("rules", []) if isinstance(data.get("risk"), dict) else []
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        expression = rule.get("expression") if isinstance(rule, dict) else None
+        if isinstance(expression, str) and expression:
+            try:
+                compile_rule(expression, FEATURE_NAMES)
+            except RuleError as exc:
+                problems.append((f"risk.rules[{i}].expression", exc.reason))
+    return problems
+
+
 def parse_config(data: dict[str, Any]) -> TenureConfig:
     """Validate a parsed TOML document; raise `ConfigError` listing every problem."""
     try:
         config = TenureConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(
-            [(_loc(tuple(err["loc"])) or "(top level)", err["msg"]) for err in exc.errors()]
-        ) from None
+        problems = [(_loc(tuple(err["loc"])) or "(top level)", err["msg"]) for err in exc.errors()]
+        raise ConfigError(problems + _raw_rule_problems(data)) from None
     problems = semantic_problems(config)
     if problems:
         raise ConfigError(problems)

@@ -32,7 +32,7 @@ DatabaseUrlOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (the API's field names).")]
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _default(value: Any) -> Any:
