@@ -6,6 +6,7 @@ import typer
 
 from tenure.accounts.cli import app as accounts_app
 from tenure.config_cli import app as config_app
+from tenure.demo.cli import demo_data
 from tenure.imports.cli import app as import_app
 from tenure.risk.cli import app as alerts_app
 from tenure.scoring import cli as scoring_cli
@@ -24,6 +25,7 @@ app.add_typer(alerts_app, name="alerts")
 app.command("score")(scoring_cli.score)
 app.command("backfill")(scoring_cli.backfill)
 app.command("portfolio")(portfolio)
+app.command("demo-data")(demo_data)
 
 
 def main() -> None:
