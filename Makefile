@@ -20,12 +20,13 @@ $(BIN)/tenure: pyproject.toml
 
 install: $(BIN)/tenure
 
-## Build the demo data set (2,000 accounts, 18 months), backfill its scores and summarise it.
+## Build the demo data set (2,000 accounts, 18 months), backfill 18 months of weekly scores
+## and summarise the portfolio.
 demo: install
 	$(BIN)/tenure demo-data --home $(DEMO_HOME) --accounts $(DEMO_ACCOUNTS) \
 		--months $(DEMO_MONTHS) --seed $(DEMO_SEED) --locale $(DEMO_LOCALE) --force
 	$(BIN)/tenure backfill --home $(DEMO_HOME) --every week \
-		--from $$($(BIN)/python -c "import datetime as d; print(d.date.today() - d.timedelta(days=7 * 26))") \
+		--from $$($(BIN)/python -c "import datetime as d; print(d.date.today() - d.timedelta(days=7 * 78))") \
 		--to $$($(BIN)/python -c "import datetime as d; print(d.date.today())")
 	$(BIN)/tenure portfolio --home $(DEMO_HOME)
 

@@ -232,3 +232,24 @@ def test_as_of_dates() -> None:
     assert len(as_of_dates(dt.date(2026, 1, 1), dt.date(2026, 1, 15), "week")) == 3
     with pytest.raises(ValueError, match="before"):
         as_of_dates(dt.date(2026, 2, 1), dt.date(2026, 1, 1), "day")
+
+
+def test_alerts_of_a_churned_account_close(runtime: Runtime) -> None:
+    seed(runtime)
+    run_score(runtime, D)
+    with runtime.sessions() as s, s.begin():
+        s.execute(
+            update(Account)
+            .where(Account.external_id == "R")
+            .values(status="churned", churn_date=ago(-3))
+        )
+    run_score(runtime, ago(-2))  # still a customer: nothing closes for R
+    assert all(a[4] is None for a in alerts(runtime) if a[0] == "R")
+    run_score(runtime, ago(-3))  # churned today: every episode of R closes
+    risky = [a for a in alerts(runtime) if a[0] == "R"]
+    assert risky and all(a[2] == "closed" and a[4] == ago(-3) for a in risky)
+    with runtime.sessions() as s:
+        notes = set(
+            s.scalars(select(Alert.resolution_note).join(Account).where(Account.external_id == "R"))
+        )
+    assert notes == {"account churned"}

@@ -83,9 +83,12 @@ def reconcile_alerts(
     firings: Sequence[Firing],
     scored_accounts: Sequence[int],
     enabled_rules: Sequence[str],
+    churned_accounts: Sequence[int] = (),
 ) -> AlertChanges:
     """Open, refresh and close alert episodes so they match `firings` as of `as_of`.
 
+    Episodes of scored accounts whose rule no longer fires close; so do episodes of rules
+    that were disabled, and every episode of an account that churned by `as_of`.
     Running it twice for the same date changes nothing the second time.
     """
     changes = AlertChanges()
@@ -109,12 +112,19 @@ def reconcile_alerts(
             seen.append((episode, f))
 
     enabled = set(enabled_rules)
+    churned = set(churned_accounts)
+
+    def close_note(account_id: int, rule_id: str) -> str | None:
+        if account_id in churned:
+            return "account churned"
+        return None if rule_id in enabled else "rule disabled or removed"
+
     closing = [
-        (episode.id, None if rule_id in enabled else "rule disabled or removed")
+        (episode.id, close_note(account_id, rule_id))
         for (account_id, rule_id), episode in active.items()
         if (account_id, rule_id) not in firing_keys
         and episode.opened_as_of <= as_of
-        and (account_id in scored or rule_id not in enabled)
+        and (account_id in scored or account_id in churned or rule_id not in enabled)
     ]
 
     table = table_of(Alert)

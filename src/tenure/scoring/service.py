@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from tenure.accounts.models import Account
 from tenure.analytics.catalog import FEATURES
 from tenure.analytics.features import build_features
 from tenure.config import TenureConfig
@@ -106,6 +107,11 @@ def _previous_health(session: Session, as_of: dt.date) -> pd.Series:
     return pd.Series({r.account_id: r.health_score for r in rows}, dtype="float64")
 
 
+def _churned_by(session: Session, as_of: dt.date) -> list[int]:
+    """Accounts whose churn date is on or before `as_of`."""
+    return list(session.scalars(select(Account.id).where(Account.churn_date <= as_of)))
+
+
 def compute_scores(features: pd.DataFrame, config: TenureConfig, as_of: dt.date) -> pd.DataFrame:
     """Every score of every account in `features` (pure: no I/O)."""
     value = score_value(features, config.value)
@@ -186,6 +192,7 @@ def score_accounts(
         as_of=as_of,
         firings=firings,
         scored_accounts=[int(i) for i in features.index],
+        churned_accounts=_churned_by(session, as_of),
         enabled_rules=[r.id for r, _ in rules],
     )
     lap("alerts")
