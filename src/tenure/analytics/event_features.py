@@ -9,10 +9,12 @@ Windows are inclusive of the as-of day D (UTC): "last N days" is D-N+1 .. D, "pr
 is D-59 .. D-30, and nothing after the end of D counts, so backfills see what was known then.
 
 Why the query has this shape (measured, see docs/benchmarks.md): each part reads only the
-rows it needs. Counts over 90 days scan the recent months; the last event before that needs
-a single MAX over the older rows; logins and the core/cancel events are filtered in the scan.
-The core features are counted distinct by grouping (account, event) first, which needs no
-COUNT(DISTINCT) and no bit arithmetic, so the one formulation is fast and portable.
+rows it needs. Every count looks at most 90 days back, so only the recent months are grouped.
+Older events matter only for "days since" of accounts without a login in those 90 days; the
+scan of older months is restricted to those accounts, which DuckDB pushes into the Parquet
+scan as a join filter, so most old rows are dropped before any grouping. Login and core/cancel
+event filters are pushed into the scan too. Distinct core features are counted by grouping
+(account, event) first: no COUNT(DISTINCT), no bit arithmetic, one portable formulation.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from tenure.events.store import EventStore
 EPOCH = dt.date(1970, 1, 1)
 
 _TEMPLATE = """
-WITH recent AS (
+WITH recent AS (  -- the last 90 days: every count but the logins
     SELECT account_key,
            COUNT(*) AS events_90d,
            COUNT(*) FILTER (WHERE event_day > :day - 30) AS events_30d,
@@ -45,32 +47,29 @@ WITH recent AS (
     WHERE event_day > :day - 90 AND event_day <= :day
     GROUP BY account_key
 ),
-earlier AS (
-    SELECT account_key, MAX(event_day) AS last_event_day
-    FROM events
-    WHERE event_day <= :day - 90
-    GROUP BY account_key
-),
-active AS (
-    SELECT COALESCE(r.account_key, e.account_key) AS account_key,
-           COALESCE(r.events_7d, 0) AS events_7d,
-           COALESCE(r.events_30d, 0) AS events_30d,
-           COALESCE(r.events_90d, 0) AS events_90d,
-           COALESCE(r.events_prev_30d, 0) AS events_prev_30d,
-           COALESCE(r.last_event_day, e.last_event_day) AS last_event_day
-    FROM recent AS r
-    FULL OUTER JOIN earlier AS e ON e.account_key = r.account_key
-),
-logins AS (
+logins AS (  -- logins in the last 90 days
     SELECT account_key,
            MAX(event_day) AS last_login_day,
            COUNT(*) FILTER (WHERE event_day > :day - 7) AS logins_7d,
            COUNT(*) FILTER (WHERE event_day > :day - 30) AS logins_30d
     FROM events
-    WHERE event_day <= :day AND event IN (:login_events)
+    WHERE event_day > :day - 90 AND event_day <= :day AND event IN (:login_events)
     GROUP BY account_key
 ),
-used AS (
+dormant AS (  -- no login in 90 days: their last login (and maybe last event) is older
+    SELECT account_key FROM event_accounts
+    EXCEPT
+    SELECT account_key FROM logins
+),
+earlier AS (
+    SELECT account_key,
+           MAX(event_day) AS last_event_day,
+           MAX(event_day) FILTER (WHERE event IN (:login_events)) AS last_login_day
+    FROM events
+    WHERE event_day <= :day - 90 AND account_key IN (SELECT account_key FROM dormant)
+    GROUP BY account_key
+),
+used AS (  -- core features and cancellation attempts in the last 30 days
     SELECT account_key, event, COUNT(*) AS times
     FROM events
     WHERE event_day > :day - 30 AND event_day <= :day AND event IN (:usage_events)
@@ -84,13 +83,24 @@ usage AS (
     FROM used
     GROUP BY account_key
 ),
+active AS (  -- every account with an event on or before the as-of day
+    SELECT COALESCE(r.account_key, e.account_key) AS account_key,
+           COALESCE(r.events_7d, 0) AS events_7d,
+           COALESCE(r.events_30d, 0) AS events_30d,
+           COALESCE(r.events_90d, 0) AS events_90d,
+           COALESCE(r.events_prev_30d, 0) AS events_prev_30d,
+           COALESCE(r.last_event_day, e.last_event_day) AS last_event_day,
+           e.last_login_day AS earlier_login_day
+    FROM recent AS r
+    FULL OUTER JOIN earlier AS e ON e.account_key = r.account_key
+),
 names AS (
     SELECT account_key, MIN(account_id) AS account_id
     FROM event_accounts
     GROUP BY account_key
 )
 SELECT n.account_id,
-       :day - l.last_login_day AS days_since_login,
+       :day - COALESCE(l.last_login_day, a.earlier_login_day) AS days_since_login,
        COALESCE(l.logins_7d, 0) AS logins_7d,
        COALESCE(l.logins_30d, 0) AS logins_30d,
        a.events_7d,
