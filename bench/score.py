@@ -32,16 +32,15 @@ import pandas as pd
 from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import features as feature_bench  # noqa: E402  (bench/features.py: the event data set)
-
-from tenure.accounts.models import Account, User  # noqa: E402
-from tenure.analytics.operational_features import compute_operational_features  # noqa: E402
-from tenure.commerce.models import Order, Subscription  # noqa: E402
-from tenure.config import load_config  # noqa: E402
-from tenure.db import make_engine, make_sessionmaker, table_of, upgrade  # noqa: E402
-from tenure.events.store import EventStore  # noqa: E402
-from tenure.feedback.models import Interaction, NpsResponse, Ticket  # noqa: E402
-from tenure.scoring.service import score_accounts  # noqa: E402
+import features as feature_bench  # bench/features.py: the synthetic event table
+from tenure.accounts.models import Account, User
+from tenure.analytics.operational_features import compute_operational_features
+from tenure.commerce.models import Order, Subscription
+from tenure.config import load_config
+from tenure.db import make_engine, make_sessionmaker, table_of, upgrade
+from tenure.events.store import EventStore
+from tenure.feedback.models import Interaction, NpsResponse, Ticket
+from tenure.scoring.service import score_accounts
 
 AS_OF = feature_bench.AS_OF
 CHUNK = 20_000
@@ -55,8 +54,7 @@ def _day(offsets: np.ndarray) -> list[dt.date]:
 def _when(offsets: np.ndarray, rng: np.random.Generator) -> list[dt.datetime]:
     hours = rng.integers(0, 24, len(offsets))
     return [
-        dt.datetime.combine(d, dt.time(int(h)))
-        for d, h in zip(_day(offsets), hours, strict=True)
+        dt.datetime.combine(d, dt.time(int(h))) for d, h in zip(_day(offsets), hours, strict=True)
     ]
 
 
