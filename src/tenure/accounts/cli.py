@@ -22,18 +22,10 @@ from tenure.accounts.schemas import (
     AccountSummary,
     health_band,
 )
-from tenure.errors import ResourceNotFound
-from tenure.kit.cli import DatabaseUrlOpt, HomeOpt, JsonOpt, fail, print_json
-from tenure.kit.pagination import DEFAULT_LIMIT, InvalidQuery, Page
-from tenure.risk.cli import (
-    NONE,
-    add_columns,
-    bad_option,
-    evidence_text,
-    one_line,
-    read_session,
-    severity_text,
-)
+from tenure.kit.cli import DatabaseUrlOpt, HomeOpt, JsonOpt, print_json
+from tenure.kit.console import NONE, add_columns, key_value_grid, one_line, run_read
+from tenure.kit.pagination import DEFAULT_LIMIT, Page
+from tenure.risk.cli import evidence_text, severity_text
 
 app = typer.Typer(help="List and inspect accounts.", no_args_is_help=True)
 
@@ -156,25 +148,24 @@ def list_command(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """List accounts with their latest scores; lowest health first by default."""
-    with read_session(home, database_url) as session:
-        try:
-            page = service.list_accounts(
-                session,
-                quadrant=quadrant,
-                stage=stage,
-                health_band=health,
-                owner=owner,
-                at_risk=at_risk,
-                status=status,
-                search=search,
-                sort=sort,
-                limit=limit,
-                offset=offset,
-            )
-        except InvalidQuery as exc:
-            raise bad_option(exc, LIST_OPTIONS) from None
-        except ResourceNotFound as exc:
-            raise fail(exc.message) from None
+    page = run_read(
+        home,
+        database_url,
+        lambda session: service.list_accounts(
+            session,
+            quadrant=quadrant,
+            stage=stage,
+            health_band=health,
+            owner=owner,
+            at_risk=at_risk,
+            status=status,
+            search=search,
+            sort=sort,
+            limit=limit,
+            offset=offset,
+        ),
+        LIST_OPTIONS,
+    )
     if json_out:
         print_json(page.model_dump(mode="json"))
     else:
@@ -189,11 +180,7 @@ def show_command(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Show one account: profile, scores and their breakdown, alerts, timeline, contracts."""
-    with read_session(home, database_url) as session:
-        try:
-            detail = service.get_account(session, key)
-        except ResourceNotFound as exc:
-            raise fail(exc.message) from None
+    detail = run_read(home, database_url, lambda session: service.get_account(session, key))
     if json_out:
         print_json(detail.model_dump(mode="json"))
         return
@@ -202,15 +189,8 @@ def show_command(
         out.print(part)
 
 
-def _grid() -> Table:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
-    return grid
-
-
 def _profile(d: AccountDetail) -> Panel:
-    grid = _grid()
+    grid = key_value_grid()
     owner = f"{escape(d.owner.name)} [dim]{escape(d.owner.email)}[/dim]" if d.owner else NONE
     size = " · ".join(
         x for x in [d.size, f"{d.employees:,} employees" if d.employees else None] if x
@@ -241,7 +221,7 @@ def _sparkline(values: list[float]) -> str:
 
 
 def _scores(d: AccountDetail) -> Panel:
-    grid = _grid()
+    grid = key_value_grid()
     band = health_band(d.health_score)
     band_text = f" [{BAND_STYLES[band]}]{BAND_LABELS[band]}[/]" if band else ""
     grid.add_row(

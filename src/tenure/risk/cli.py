@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
-from rich.text import Text
-from sqlalchemy.orm import Session
 
-from tenure.errors import ResourceNotFound
-from tenure.kit.cli import DatabaseUrlOpt, HomeOpt, JsonOpt, fail, print_json
-from tenure.kit.pagination import DEFAULT_LIMIT, InvalidQuery, Page
-from tenure.kit.runtime import open_runtime
+from tenure.kit.cli import DatabaseUrlOpt, HomeOpt, JsonOpt, print_json
+from tenure.kit.console import NONE, add_columns, key_value_grid, one_line, run_read
+from tenure.kit.pagination import DEFAULT_LIMIT, Page
 from tenure.risk import queries
 from tenure.risk.schemas import ALERT_STATUS_FILTERS, SEVERITIES, AlertRead
 
@@ -37,20 +32,8 @@ STATUS_STYLES: dict[str, str] = {
     "dismissed": "dim",
     "closed": "dim green",
 }
-NONE = "[dim]—[/dim]"
 # Evidence keys that describe the firing rather than hold a feature value.
 EVIDENCE_META = {"expression": "Expression", "as_of": "Evidence as of"}
-
-
-@contextmanager
-def read_session(home: Path | None, database_url: str | None) -> Iterator[Session]:
-    """A session on the home's database for read commands; the runtime closes afterwards."""
-    runtime = open_runtime(home, database_url)
-    try:
-        with runtime.sessions() as session:
-            yield session
-    finally:
-        runtime.close()
 
 
 def severity_text(severity: str | None) -> str:
@@ -77,30 +60,6 @@ def evidence_text(evidence: Mapping[str, Any]) -> str:
         f"{name}={_value_text(v)}" for name, v in evidence.items() if name not in EVIDENCE_META
     ]
     return escape(", ".join(pairs)) if pairs else NONE
-
-
-def bad_option(exc: InvalidQuery, options: Mapping[str, str]) -> typer.BadParameter:
-    """A usage error (exit 2) naming the command-line option behind a rejected query value."""
-    return typer.BadParameter(exc.message, param_hint=options.get(exc.parameter, exc.parameter))
-
-
-def add_columns(table: Table, columns: Sequence[tuple[str, str]]) -> None:
-    """Add (header, kind) columns: kind "right" or "left" never narrows, "shrink" gives way.
-
-    On a narrow terminal only the "shrink" columns get narrower (the widest first); fill
-    them with `one_line` cells so each row stays one line, cut with "…".
-    """
-    for name, kind in columns:
-        justify: Literal["left", "right"] = "right" if kind == "right" else "left"
-        table.add_column(name, justify=justify, no_wrap=kind != "shrink")
-
-
-def one_line(markup: str) -> Text:
-    """A table cell that never wraps: cut with "…" when its column is too narrow."""
-    text = Text.from_markup(markup)
-    text.no_wrap = True
-    text.overflow = "ellipsis"
-    return text
 
 
 def _owner_text(alert: AlertRead) -> str:
@@ -176,23 +135,22 @@ def list_command(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """List alerts: open ones by default, most severe and newest first."""
-    with read_session(home, database_url) as session:
-        try:
-            page = queries.list_alerts(
-                session,
-                status=status,
-                severity=severity,
-                rule=rule,
-                owner=owner,
-                account=account,
-                sort=sort,
-                limit=limit,
-                offset=offset,
-            )
-        except InvalidQuery as exc:
-            raise bad_option(exc, LIST_OPTIONS) from None
-        except ResourceNotFound as exc:
-            raise fail(exc.message) from None
+    page = run_read(
+        home,
+        database_url,
+        lambda session: queries.list_alerts(
+            session,
+            status=status,
+            severity=severity,
+            rule=rule,
+            owner=owner,
+            account=account,
+            sort=sort,
+            limit=limit,
+            offset=offset,
+        ),
+        LIST_OPTIONS,
+    )
     if json_out:
         print_json(page.model_dump(mode="json"))
     else:
@@ -208,17 +166,11 @@ def show_command(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Show one alert with the evidence that fired it."""
-    with read_session(home, database_url) as session:
-        try:
-            alert = queries.get_alert(session, alert_id)
-        except ResourceNotFound as exc:
-            raise fail(exc.message) from None
+    alert = run_read(home, database_url, lambda session: queries.get_alert(session, alert_id))
     if json_out:
         print_json(alert.model_dump(mode="json"))
         return
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
+    grid = key_value_grid()
     grid.add_row(
         "Account", f"{escape(alert.account_name)} [dim]{escape(alert.account_external_id)}[/dim]"
     )
