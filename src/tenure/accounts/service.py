@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    ColumnExpressionArgument,
-    Select,
-    and_,
-    case,
-    func,
-    or_,
-    select,
-)
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy.orm import Session
 
 from tenure.accounts.models import Account, AccountStatus, Contact, ContactRole, User
 from tenure.accounts.schemas import (
@@ -33,13 +23,12 @@ from tenure.accounts.schemas import (
     TicketStats,
     TrendPoint,
 )
-from tenure.accounts.schemas import health_band as band_of
-from tenure.commerce.models import Subscription, SubscriptionStatus
+from tenure.accounts.summary import SummaryQuery, severity_rank, summary_fields
+from tenure.commerce.models import Subscription
 from tenure.errors import ResourceNotFound
 from tenure.feedback.models import Interaction, NpsResponse, Ticket
 from tenure.kit.pagination import DEFAULT_LIMIT, Page, check_choice, check_paging, parse_sort
 from tenure.risk.models import OPEN_STATUSES, Alert
-from tenure.risk.schemas import SEVERITIES, SEVERITY_RANK
 from tenure.scoring.models import ScoreSnapshot
 
 ACCOUNT_SORT_KEYS: tuple[str, ...] = (
@@ -90,146 +79,6 @@ def resolve_user_id(session: Session, key: str) -> int:
     return found
 
 
-def _severity_rank(column: ColumnExpressionArgument[str]) -> ColumnElement[int]:
-    return case(SEVERITY_RANK, value=column, else_=0)
-
-
-class _SummaryQuery:
-    """The parts of the account list query: latest snapshot, owner, open alerts and ARR.
-
-    Each part is one grouped subquery joined once, so a list costs the same few statements
-    however many accounts there are. Given `account_ids`, every part reads only those
-    accounts (one page, or one account).
-    """
-
-    def __init__(self, account_ids: Sequence[int] | None = None) -> None:
-        def only(stmt: Select, column: Any) -> Select:
-            return stmt if account_ids is None else stmt.where(column.in_(account_ids))
-
-        self.latest = (
-            only(
-                select(ScoreSnapshot.account_id, func.max(ScoreSnapshot.as_of).label("as_of")),
-                ScoreSnapshot.account_id,
-            )
-            .group_by(ScoreSnapshot.account_id)
-            .subquery("latest")
-        )
-        self.alerts = (
-            only(
-                select(
-                    Alert.account_id,
-                    func.count().label("open_alerts"),
-                    func.max(_severity_rank(Alert.severity)).label("top_rank"),
-                ).where(Alert.status.in_(OPEN_STATUSES)),
-                Alert.account_id,
-            )
-            .group_by(Alert.account_id)
-            .subquery("open_alert_stats")
-        )
-        self.arr = (
-            only(
-                select(Subscription.account_id, func.sum(Subscription.arr).label("arr")).where(
-                    Subscription.status == SubscriptionStatus.ACTIVE.value
-                ),
-                Subscription.account_id,
-            )
-            .group_by(Subscription.account_id)
-            .subquery("active_arr")
-        )
-        self.owner = aliased(User, name="owner")
-        self.open_alerts = func.coalesce(self.alerts.c.open_alerts, 0)
-        self.arr_total = func.coalesce(self.arr.c.arr, 0)
-
-    def join(
-        self, stmt: Select, *, snapshot: bool = True, alerts: bool = True, arr: bool = True
-    ) -> Select:
-        """`stmt` (selecting from accounts) outer-joined to the parts it reads."""
-        snap, latest = ScoreSnapshot, self.latest.c
-        if snapshot:
-            stmt = stmt.outerjoin(self.latest, latest.account_id == Account.id).outerjoin(
-                snap, and_(snap.account_id == latest.account_id, snap.as_of == latest.as_of)
-            )
-        if alerts:
-            stmt = stmt.outerjoin(self.alerts, self.alerts.c.account_id == Account.id)
-        if arr:
-            stmt = stmt.outerjoin(self.arr, self.arr.c.account_id == Account.id)
-        return stmt
-
-    def sort_column(self, key: str) -> Any:
-        """The expression a sort key orders by."""
-        return {
-            "name": func.lower(Account.name),
-            "health_score": ScoreSnapshot.health_score,
-            "value_score": ScoreSnapshot.value_score,
-            "arr": self.arr_total,
-            "health_change": ScoreSnapshot.health_change,
-            "open_alerts": self.open_alerts,
-        }[key]
-
-    def rows(self, *extra: Any) -> Select:
-        """Every column of `AccountSummary` (plus `extra`), one row per account."""
-        snap, owner = ScoreSnapshot, self.owner
-        stmt = select(
-            Account.id,
-            Account.external_id,
-            Account.name,
-            Account.industry,
-            Account.region,
-            Account.status,
-            Account.customer_since,
-            owner.external_id.label("owner_external_id"),
-            owner.name.label("owner_name"),
-            owner.email.label("owner_email"),
-            self.arr_total.label("arr"),
-            snap.as_of,
-            snap.value_score,
-            snap.current_value,
-            snap.potential_value,
-            snap.quadrant,
-            snap.rfm_code,
-            snap.lifecycle_stage,
-            snap.health_score,
-            snap.health_change,
-            self.open_alerts.label("open_alerts"),
-            self.alerts.c.top_rank,
-            *extra,
-        ).outerjoin(owner, owner.id == Account.owner_id)
-        return self.join(stmt)
-
-
-def _summary_fields(row: Any) -> dict[str, Any]:
-    owner = None
-    if row.owner_external_id is not None:
-        owner = {
-            "external_id": row.owner_external_id,
-            "name": row.owner_name,
-            "email": row.owner_email,
-        }
-    return {
-        "id": row.id,
-        "external_id": row.external_id,
-        "name": row.name,
-        "industry": row.industry,
-        "region": row.region,
-        "owner": owner,
-        "status": row.status,
-        "customer_since": row.customer_since,
-        "arr": float(row.arr or 0),
-        "as_of": row.as_of,
-        "value_score": row.value_score,
-        "current_value": row.current_value,
-        "potential_value": row.potential_value,
-        "quadrant": row.quadrant,
-        "rfm_code": row.rfm_code,
-        "lifecycle_stage": row.lifecycle_stage,
-        "health_score": row.health_score,
-        "health_band": band_of(row.health_score),
-        "health_change": row.health_change,
-        "open_alerts": row.open_alerts,
-        "top_severity": SEVERITIES[row.top_rank - 1] if row.top_rank else None,
-    }
-
-
 def list_accounts(
     session: Session,
     *,
@@ -247,7 +96,7 @@ def list_accounts(
     """Accounts with their latest scores, filtered, sorted (nulls last) and paged."""
     check_paging(limit, offset)
     key, descending = parse_sort(sort, ACCOUNT_SORT_KEYS)
-    query = _SummaryQuery()
+    query = SummaryQuery()
     snap = ScoreSnapshot
     where: list[ColumnElement[bool]] = []
     if quadrant is not None:
@@ -297,10 +146,10 @@ def list_accounts(
     ).all()
     rows: dict[int, Any] = {}
     if ids:
-        page = _SummaryQuery(ids)
+        page = SummaryQuery(ids)
         rows = {r.id: r for r in session.execute(page.rows().where(Account.id.in_(ids)))}
     return Page[AccountSummary](
-        items=[AccountSummary.model_validate(_summary_fields(rows[i])) for i in ids],
+        items=[AccountSummary.model_validate(summary_fields(rows[i])) for i in ids],
         total=total,
         limit=limit,
         offset=offset,
@@ -317,7 +166,7 @@ def get_account(
     """One account by numeric id or external id, with scores, alerts, timeline and contracts."""
     account_id = resolve_account_id(session, key)
     snap = ScoreSnapshot
-    stmt = _SummaryQuery([account_id]).rows(
+    stmt = SummaryQuery([account_id]).rows(
         Account.size,
         Account.employees,
         Account.churn_date,
@@ -345,7 +194,7 @@ def get_account(
         }
     return AccountDetail.model_validate(
         {
-            **_summary_fields(row),
+            **summary_fields(row),
             "size": row.size,
             "employees": row.employees,
             "churn_date": row.churn_date,
@@ -384,7 +233,7 @@ def _open_alerts(session: Session, account_id: int) -> list[AccountAlert]:
     alerts = session.scalars(
         select(Alert)
         .where(Alert.account_id == account_id, Alert.status.in_(OPEN_STATUSES))
-        .order_by(_severity_rank(Alert.severity).desc(), Alert.opened_as_of.desc(), Alert.id)
+        .order_by(severity_rank(Alert.severity).desc(), Alert.opened_as_of.desc(), Alert.id)
     ).all()
     return [AccountAlert.model_validate(a) for a in alerts]
 

@@ -32,6 +32,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
 from tenure.errors import RuleError
+from tenure.risk import evaluate as ev
 
 __all__ = ["FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "CompiledRule", "RuleError", "compile_rule"]
 
@@ -50,7 +51,6 @@ _TOKENS = {_T.VAR, _T.IDENTIFIER, _T.NUMBER, _T.STRING, _T.TRUE, _T.FALSE, _T.NU
 _TOKENS |= {_T.L_PAREN, _T.R_PAREN, _T.COMMA, _T.DOT, _T.EQ, _T.NEQ, _T.LT, _T.LTE, _T.GT}
 _TOKENS |= {_T.GTE, _T.PLUS, _T.DASH, _T.STAR, _T.SLASH, _T.AND, _T.OR, _T.NOT, _T.IS}
 _TOKENS |= {_T.BETWEEN, _T.IN}
-_KIND_NAMES = {"num": "a number", "str": "a string", "bool": "true/false", "null": "NULL"}
 _FORBIDDEN: tuple[tuple[type[Node], str], ...] = (
     (exp.Subquery, "subqueries are not allowed"),
     (exp.Query, "subqueries are not allowed"),
@@ -66,35 +66,6 @@ _FORBIDDEN: tuple[tuple[type[Node], str], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Val:
-    """A column of values: kind ("num", "str", "bool" or "null"), data and NULL mask."""
-
-    kind: str
-    data: np.ndarray
-    null: np.ndarray
-
-
-_Fn = Callable[[dict[str, _Val], int], _Val]
-_Combine = Callable[[list[_Val], int], _Val]
-
-
-def _common(kinds: list[str]) -> str | None:
-    """The kind operands share, ignoring NULL and not-yet-known ("any"); None if they clash."""
-    known = {k for k in kinds if k not in ("null", "any")}
-    if len(known) > 1:
-        return None
-    return known.pop() if known else ("any" if "any" in kinds else "null")
-
-
-def _as(val: _Val, kind: str, n: int) -> _Val:
-    """Give an all-NULL value blank data of `kind`, so arrays of mixed types never form."""
-    if val.kind != "null":
-        return val
-    blank = {"str": np.full(n, "", dtype=object), "bool": np.zeros(n, dtype=bool)}
-    return _Val(kind, blank.get(kind, np.zeros(n)), val.null)
-
-
 @dataclass(frozen=True)
 class CompiledRule:
     """A checked rule: `evaluate` says where it fires, `to_sql` renders it for a dialect."""
@@ -102,21 +73,11 @@ class CompiledRule:
     expression: str
     features: tuple[str, ...]
     _ast: Node = field(repr=False, compare=False)
-    _fn: _Fn = field(repr=False, compare=False)
+    _fn: ev.Fn = field(repr=False, compare=False)
 
     def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
         """One bool per row of `frame`: True where the rule is TRUE (NULL counts as False)."""
-        for name in self.features:
-            if name not in frame.columns:
-                raise RuleError(self.expression, f"the data has no feature {name!r}")
-        env = {name: _load(self.expression, name, frame[name]) for name in self.features}
-        with np.errstate(all="ignore"):
-            val = self._fn(env, len(frame))
-        if val.kind not in ("bool", "null"):
-            message = f"a rule must be true/false, this one is {_KIND_NAMES[val.kind]}"
-            raise RuleError(self.expression, message)
-        val = _as(val, "bool", len(frame))
-        return np.asarray(val.data & ~val.null, dtype=bool)
+        return ev.run_rule(self.expression, self.features, self._fn, frame)
 
     def to_sql(self, dialect: str = _DIALECT) -> str:
         """The rule as SQL for a sqlglot dialect; divisors are wrapped in NULLIF(x, 0)."""
@@ -128,33 +89,6 @@ class CompiledRule:
             return node
 
         return self._ast.copy().transform(guard, copy=False).sql(dialect=dialect)
-
-
-def _load(expression: str, name: str, series: pd.Series) -> _Val:
-    """A feature column as a `_Val`; bool, numeric and string columns are supported."""
-    null = series.isna().to_numpy(dtype=bool)
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return _Val("bool", series.fillna(False).to_numpy(dtype=bool), null)
-    if pd.api.types.is_numeric_dtype(dtype):
-        data = series.to_numpy(dtype=float, na_value=np.nan)
-        nan = np.isnan(data)
-        return _Val("num", np.where(nan, 0.0, data), nan)
-    if dtype is np.dtype(object) or isinstance(dtype, pd.StringDtype):
-        values = series.to_numpy(dtype=object)
-        present = list(values[~null])
-        if not present:  # e.g. an all-NULL column read from a database
-            return _Val("null", np.zeros(len(series)), null)
-        if all(isinstance(v, str) for v in present):
-            return _Val("str", np.where(null, "", values), null)
-        if all(isinstance(v, bool | np.bool_) for v in present):
-            return _Val("bool", np.where(null, False, values).astype(bool), null)
-        try:
-            return _load(expression, name, pd.to_numeric(series))
-        except (TypeError, ValueError):
-            pass
-    message = f"feature {name!r} holds values of type {dtype}, which rules cannot use"
-    raise RuleError(expression, message)
 
 
 def _position(node: Node | None) -> int | None:
@@ -189,16 +123,16 @@ class _Compiler:
         if need in ("bool", "num"):
             for operand, kind in zip(operands, kinds, strict=True):
                 if kind not in (need, "null", "any"):
-                    got = f"{_snippet(operand)!r} is {_KIND_NAMES[kind]}"
-                    raise self.error(f"{what} needs {_KIND_NAMES[need]}, but {got}", operand)
-        elif need == "same" and _common(kinds) is None:
+                    got = f"{_snippet(operand)!r} is {ev.KIND_NAMES[kind]}"
+                    raise self.error(f"{what} needs {ev.KIND_NAMES[need]}, but {got}", operand)
+        elif need == "same" and ev.common_kind(kinds) is None:
             i = next(i for i, k in enumerate(kinds) if k not in ("null", "any"))
             j = next(j for j, k in enumerate(kinds) if k not in ("null", "any", kinds[i]))
-            first = f"{_snippet(operands[i])!r} is {_KIND_NAMES[kinds[i]]}"
-            second = f"{_snippet(operands[j])!r} is {_KIND_NAMES[kinds[j]]}"
+            first = f"{_snippet(operands[i])!r} is {ev.KIND_NAMES[kinds[i]]}"
+            second = f"{_snippet(operands[j])!r} is {ev.KIND_NAMES[kinds[j]]}"
             raise self.error(f"{what}: {first} but {second}", operands[j])
 
-    def compile(self, node: Node, depth: int = 0) -> tuple[_Fn, str]:
+    def compile(self, node: Node, depth: int = 0) -> tuple[ev.Fn, str]:
         """The closure computing `node` and its kind as far as known before seeing data."""
         if depth > MAX_DEPTH:
             raise self.error(_TOO_DEEP, node)
@@ -209,15 +143,15 @@ class _Compiler:
             return self.column(node)
         if kind is exp.Literal:
             if node.is_string:
-                return _constant("str", str(node.this)), "str"
+                return ev.constant("str", str(node.this)), "str"
             try:
-                return _constant("num", float(node.this)), "num"
+                return ev.constant("num", float(node.this)), "num"
             except ValueError:
                 raise self.error(f"{node.this!r} is not a number", node) from None
         if kind is exp.Boolean:
-            return _constant("bool", bool(node.this)), "bool"
+            return ev.constant("bool", bool(node.this)), "bool"
         if kind is exp.Null:
-            return (lambda env, n: _Val("null", np.zeros(n), np.ones(n, dtype=bool))), "null"
+            return ev.null_constant, "null"
         if kind is exp.Is and not isinstance(node.expression, exp.Null):
             raise self.error("only IS NULL and IS NOT NULL are allowed after IS", node.expression)
         if kind is exp.Between and node.args.get("symmetric"):
@@ -239,16 +173,16 @@ class _Compiler:
         compiled = [self.compile(o, depth + 1) for o in operands]
         self.check(what, need, operands, [k for _, k in compiled])
 
-        def run(env: dict[str, _Val], n: int) -> _Val:
+        def run(env: dict[str, ev.Val], n: int) -> ev.Val:
             vals = [fn(env, n) for fn, _ in compiled]
             self.check(what, need, operands, [v.kind for v in vals])
-            common = _common([v.kind for v in vals])
+            common = ev.common_kind([v.kind for v in vals])
             if need != "any" and common is not None:
                 target = common if common != "null" else ("bool" if need == "bool" else "num")
-                vals = [_as(v, target, n) for v in vals]
+                vals = [ev.as_kind(v, target, n) for v in vals]
             return combine(vals, n)
 
-        return run, result or _common([k for _, k in compiled]) or "any"
+        return run, result or ev.common_kind([k for _, k in compiled]) or "any"
 
     def forbidden(self, node: Node) -> str:
         for kind, message in _FORBIDDEN:
@@ -270,7 +204,7 @@ class _Compiler:
             return str(node.name).lower()
         return "" if start is None or end is None else self.expression[start : end + 1].lower()
 
-    def column(self, node: Node) -> tuple[_Fn, str]:
+    def column(self, node: Node) -> tuple[ev.Fn, str]:
         name = node.name
         if isinstance(node.this, exp.Star):
             raise self.error("'*' is not allowed", node)
@@ -284,7 +218,7 @@ class _Compiler:
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise self.error(f"unknown feature {name!r}{hint}", node)
         self.features.add(name)
-        return (lambda env, n: env[name]), "any"
+        return ev.feature(name), "any"
 
     def check_in_list(self, node: Node) -> None:
         if any(node.args.get(part) for part in ("query", "unnest", "field")):
@@ -312,117 +246,35 @@ def _operands(node: Node) -> list[Node]:
     return [node.args[k] for k in keys if node.args.get(k) is not None] + list(node.expressions)
 
 
-def _constant(kind: str, value: object) -> _Fn:
-    dtype = object if kind == "str" else None
-    return lambda env, n: _Val(kind, np.full(n, value, dtype=dtype), np.zeros(n, dtype=bool))
-
-
-def _compare(op: Callable[[Any, Any], Any], a: _Val, b: _Val) -> _Val:
-    null = a.null | b.null
-    return _Val("bool", np.asarray(op(a.data, b.data), dtype=bool) & ~null, null)
-
-
-def _and_or(word: str, a: _Val, b: _Val) -> _Val:
-    """Three-valued AND / OR: FALSE and x is FALSE, TRUE or x is TRUE, otherwise NULL wins."""
-    a_true, b_true = a.data & ~a.null, b.data & ~b.null
-    a_false, b_false = ~a.data & ~a.null, ~b.data & ~b.null
-    if word == "and":
-        true, false = a_true & b_true, a_false | b_false
-    else:
-        true, false = a_true | b_true, a_false & b_false
-    return _Val("bool", true, ~(true | false))
-
-
-def _math(symbol: str) -> _Combine:
-    ops = {"+": np.add, "-": np.subtract, "*": np.multiply}
-
-    def combine(vals: list[_Val], n: int) -> _Val:
-        null = np.logical_or.reduce([v.null for v in vals])
-        if len(vals) == 1:
-            data = -vals[0].data
-        elif symbol == "/":
-            divisor = vals[1].data
-            null = null | (divisor == 0)
-            data = vals[0].data / np.where(divisor == 0, 1.0, divisor)
-        else:
-            data = ops[symbol](vals[0].data, vals[1].data)
-        null = null | np.isnan(data)
-        return _Val("num", np.where(null, 0.0, data), null)
-
-    return combine
-
-
-def _pick(name: str) -> _Combine:
-    """coalesce (first non-NULL), greatest and least (both ignore NULLs)."""
-    better = operator.gt if name == "greatest" else operator.lt
-
-    def combine(vals: list[_Val], n: int) -> _Val:
-        out = vals[0]
-        for v in vals[1:]:
-            take = ~v.null & out.null
-            if name != "coalesce":
-                take |= ~v.null & np.asarray(better(v.data, out.data), dtype=bool)
-            out = _Val(out.kind, np.where(take, v.data, out.data), out.null & v.null)
-        return out
-
-    return combine
-
-
-def _chain(word: str) -> _Combine:
-    def combine(vals: list[_Val], n: int) -> _Val:
-        out = vals[0]
-        for v in vals[1:]:
-            out = _and_or(word, out, v)
-        return out
-
-    return combine
-
-
-def _in_list(vals: list[_Val], n: int) -> _Val:
-    out = _Val("bool", np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
-    for item in vals[1:]:
-        out = _and_or("or", out, _compare(operator.eq, vals[0], item))
-    return out
-
-
-def _between(v: list[_Val], n: int) -> _Val:
-    return _and_or("and", _compare(operator.ge, v[0], v[1]), _compare(operator.le, v[0], v[2]))
-
-
-def _cmp(op: Callable[[Any, Any], Any]) -> tuple[str, str, _Combine, str]:
-    return "cannot compare", "same", lambda v, n: _compare(op, v[0], v[1]), "bool"
+def _cmp(op: Callable[[Any, Any], Any]) -> tuple[str, str, ev.Combine, str]:
+    return "cannot compare", "same", ev.comparison(op), "bool"
 
 
 _FUNCTIONS = (exp.Abs, exp.Coalesce, exp.Greatest, exp.Least)
 _ONE_TYPE = "needs arguments of one type"
 # node type -> (name used in errors, operand kind needed, how values combine, result kind)
-_OPS: dict[type[Node], tuple[str, str, _Combine, str | None]] = {
-    exp.And: ("'and'", "bool", _chain("and"), "bool"),
-    exp.Or: ("'or'", "bool", _chain("or"), "bool"),
-    exp.Not: (
-        "'not'",
-        "bool",
-        lambda v, n: _Val("bool", ~v[0].data & ~v[0].null, v[0].null),
-        "bool",
-    ),
-    exp.Is: ("IS", "any", lambda v, n: _Val("bool", v[0].null, np.zeros(n, dtype=bool)), "bool"),
+_OPS: dict[type[Node], tuple[str, str, ev.Combine, str | None]] = {
+    exp.And: ("'and'", "bool", ev.chain("and"), "bool"),
+    exp.Or: ("'or'", "bool", ev.chain("or"), "bool"),
+    exp.Not: ("'not'", "bool", ev.negate, "bool"),
+    exp.Is: ("IS", "any", ev.is_null, "bool"),
     exp.EQ: _cmp(operator.eq),
     exp.NEQ: _cmp(operator.ne),
     exp.LT: _cmp(operator.lt),
     exp.LTE: _cmp(operator.le),
     exp.GT: _cmp(operator.gt),
     exp.GTE: _cmp(operator.ge),
-    exp.Between: ("cannot compare", "same", _between, "bool"),
-    exp.In: ("cannot compare", "same", _in_list, "bool"),
-    exp.Add: ("'+'", "num", _math("+"), "num"),
-    exp.Sub: ("'-'", "num", _math("-"), "num"),
-    exp.Mul: ("'*'", "num", _math("*"), "num"),
-    exp.Div: ("'/'", "num", _math("/"), "num"),
-    exp.Neg: ("'-'", "num", _math("-"), "num"),
-    exp.Abs: ("abs()", "num", lambda v, n: _Val("num", np.abs(v[0].data), v[0].null), "num"),
-    exp.Coalesce: (f"coalesce() {_ONE_TYPE}", "same", _pick("coalesce"), None),
-    exp.Greatest: (f"greatest() {_ONE_TYPE}", "same", _pick("greatest"), None),
-    exp.Least: (f"least() {_ONE_TYPE}", "same", _pick("least"), None),
+    exp.Between: ("cannot compare", "same", ev.between, "bool"),
+    exp.In: ("cannot compare", "same", ev.in_list, "bool"),
+    exp.Add: ("'+'", "num", ev.arithmetic("+"), "num"),
+    exp.Sub: ("'-'", "num", ev.arithmetic("-"), "num"),
+    exp.Mul: ("'*'", "num", ev.arithmetic("*"), "num"),
+    exp.Div: ("'/'", "num", ev.arithmetic("/"), "num"),
+    exp.Neg: ("'-'", "num", ev.arithmetic("-"), "num"),
+    exp.Abs: ("abs()", "num", ev.absolute, "num"),
+    exp.Coalesce: (f"coalesce() {_ONE_TYPE}", "same", ev.pick("coalesce"), None),
+    exp.Greatest: (f"greatest() {_ONE_TYPE}", "same", ev.pick("greatest"), None),
+    exp.Least: (f"least() {_ONE_TYPE}", "same", ev.pick("least"), None),
 }
 
 
@@ -505,7 +357,7 @@ def compile_rule(expression: str, allowed: Collection[str]) -> CompiledRule:
     compiler = _Compiler(expression, tokens, allowed)
     fn, kind = compiler.compile(tree)
     if kind not in ("bool", "any", "null"):
-        message = f"a rule must be true/false, this one is {_KIND_NAMES[kind]}"
+        message = f"a rule must be true/false, this one is {ev.KIND_NAMES[kind]}"
         raise RuleError(expression, message, 0)
     _check_tokens(expression, tokens)  # after the AST walk, whose messages are more precise
     return CompiledRule(expression, tuple(sorted(compiler.features)), tree, fn)
