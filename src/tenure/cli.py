@@ -11,6 +11,7 @@ from tenure.imports.cli import app as import_app
 from tenure.risk.cli import app as alerts_app
 from tenure.scoring import cli as scoring_cli
 from tenure.scoring.portfolio import portfolio
+from tenure.server_cli import serve, worker
 
 app = typer.Typer(
     name="tenure",
@@ -26,6 +27,8 @@ app.command("score")(scoring_cli.score)
 app.command("backfill")(scoring_cli.backfill)
 app.command("portfolio")(portfolio)
 app.command("demo-data")(demo_data)
+app.command("serve")(serve)
+app.command("worker")(worker)
 
 
 def main() -> None:

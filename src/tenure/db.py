@@ -85,7 +85,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def all_models() -> None:
     """Import every model module so `Base.metadata` knows every table."""
     from tenure.accounts import models as _accounts  # noqa: F401
+    from tenure.auth import models as _auth  # noqa: F401
     from tenure.commerce import models as _commerce  # noqa: F401
+    from tenure.configs import models as _configs  # noqa: F401
     from tenure.feedback import models as _feedback  # noqa: F401
     from tenure.risk import models as _risk  # noqa: F401
     from tenure.scoring import models as _scoring  # noqa: F401
+    from tenure.tracking import models as _tracking  # noqa: F401

@@ -1,0 +1,45 @@
+"""The web application: REST API, tracking API, health and metrics, web pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from tenure import __version__
+from tenure.kit.errors_http import install_error_handlers
+from tenure.kit.runtime import Runtime, open_runtime
+from tenure.observability import install_observability
+
+
+def create_app(
+    runtime: Runtime | None = None,
+    *,
+    home: str | Path | None = None,
+    database_url: str | None = None,
+) -> FastAPI:
+    """Build the app on `runtime` (or on the home/database given, opened at start-up)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        app.state.runtime = runtime or open_runtime(home, database_url)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.runtime.close()
+
+    app = FastAPI(
+        title="Tenure",
+        version=__version__,
+        description="Open-source customer success platform: REST and tracking APIs.",
+        lifespan=lifespan,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    install_error_handlers(app)
+    install_observability(app)
+    return app

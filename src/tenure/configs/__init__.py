@@ -1,0 +1,1 @@
+"""Versions of tenure.toml edited through the app: who changed what, and when."""

@@ -1,0 +1,65 @@
+"""The app skeleton: health, readiness, metrics, the one error shape, scheduled jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi.testclient import TestClient
+
+from tenure.app import create_app
+from tenure.db import make_engine, make_sessionmaker
+from tenure.jobs import Job, Scheduler, default_jobs
+from tenure.kit.runtime import Runtime
+from tenure.scoring.models import ScoreSnapshot
+
+
+def test_health_ready_metrics_and_error_shape(runtime: Runtime) -> None:
+    with TestClient(create_app(runtime)) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.get("/readyz").json() == {"status": "ready"}
+        missing = client.get("/no/such/page")
+        assert missing.status_code == 404
+        assert missing.json() == {
+            "error": {"code": "not_found", "message": "Not Found", "details": []}
+        }
+        assert missing.headers["x-request-id"]
+        metrics = client.get("/metrics").text
+        assert (
+            'tenure_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in metrics
+        )
+
+
+def test_readyz_reports_a_dead_database(runtime: Runtime) -> None:
+    dead = make_engine("postgresql://postgres@127.0.0.1:9/none")  # nothing listens on port 9
+    broken = Runtime(settings=runtime.settings, engine=dead, sessions=make_sessionmaker(dead))
+    with TestClient(create_app(broken)) as client:
+        assert client.get("/healthz").status_code == 200
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+
+
+def test_scheduler_runs_due_jobs_and_survives_failures(runtime: Runtime) -> None:
+    calls: list[str] = []
+
+    def boom(_: Runtime) -> None:
+        raise RuntimeError("disk full")
+
+    scheduler = Scheduler(
+        runtime, [Job("ok", 60, lambda _: calls.append("ok")), Job("bad", 60, boom)]
+    )
+    assert scheduler.run_due(now=0) == ["ok", "bad"]
+    assert scheduler.run_due(now=30) == []
+    assert scheduler.run_due(now=61) == ["ok", "bad"]
+    assert calls == ["ok", "ok"]
+    bad = scheduler.jobs[1]
+    assert (bad.runs, bad.failures, bad.last_error) == (2, 2, "RuntimeError: disk full")
+
+
+def test_default_score_job_scores_today(runtime: Runtime) -> None:
+    scheduler = Scheduler(runtime, default_jobs(score_every=300))
+    assert scheduler.run_due(now=0) == ["score"]
+    assert scheduler.jobs[0].last_error is None
+    with runtime.sessions() as s:
+        assert s.query(ScoreSnapshot).filter_by(as_of=dt.date.today()).count() == 0  # no accounts
+    assert default_jobs(score_every=0) == []
