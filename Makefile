@@ -32,6 +32,7 @@ demo: install
 
 ## Install what the tests need (system services too, when run as root) and run lint + tests.
 test: install
+	bash scripts/install-system-deps.sh
 	bash scripts/ensure-services.sh
 	$(MAKE) lint
 	$(BIN)/pytest -n 2 -q $(PYTEST_ARGS)
