@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from tenure import __version__
+from tenure.auth.api import router as auth_router
 from tenure.kit.errors_http import install_error_handlers
 from tenure.kit.runtime import Runtime, open_runtime
 from tenure.observability import install_observability
@@ -42,4 +43,5 @@ def create_app(
         app.state.runtime = runtime
     install_error_handlers(app)
     install_observability(app)
+    app.include_router(auth_router)
     return app
