@@ -13,6 +13,8 @@ from tenure.auth.api import router as auth_router
 from tenure.kit.errors_http import install_error_handlers
 from tenure.kit.runtime import Runtime, open_runtime
 from tenure.observability import install_observability
+from tenure.web.pages import mount_static
+from tenure.web.pages import router as web_router
 
 
 def create_app(
@@ -44,4 +46,6 @@ def create_app(
     install_error_handlers(app)
     install_observability(app)
     app.include_router(auth_router)
+    app.include_router(web_router)
+    mount_static(app)
     return app

@@ -1,0 +1,1 @@
+"""Server-rendered web UI: Jinja2 pages, HTMX updates, ECharts charts, zh-CN and en."""
