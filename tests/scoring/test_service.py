@@ -253,3 +253,22 @@ def test_alerts_of_a_churned_account_close(runtime: Runtime) -> None:
             s.scalars(select(Alert.resolution_note).join(Account).where(Account.external_id == "R"))
         )
     assert notes == {"account churned"}
+
+
+def test_latest_scores_follow_the_newest_date_whatever_the_order(runtime: Runtime) -> None:
+    from tenure.scoring.models import LatestScore
+
+    seed(runtime)
+
+    def latest() -> dict[int, dt.date]:
+        with runtime.sessions() as s:
+            return {r.account_id: r.as_of for r in s.scalars(select(LatestScore))}
+
+    run_score(runtime, D)
+    assert set(latest().values()) == {D}
+    run_score(runtime, ago(7))  # backfilling an older date leaves the newest alone
+    assert set(latest().values()) == {D}
+    run_score(runtime, D)  # re-scoring the newest date keeps it
+    assert set(latest().values()) == {D} and len(latest()) == 3
+    run_score(runtime, ago(-7))
+    assert set(latest().values()) == {ago(-7)}

@@ -11,9 +11,10 @@ from sqlalchemy.orm import aliased
 from tenure.accounts.models import Account, User
 from tenure.accounts.schemas import health_band as band_of
 from tenure.commerce.models import Subscription, SubscriptionStatus
+from tenure.db import table_of
 from tenure.risk.models import OPEN_STATUSES, Alert
 from tenure.risk.schemas import SEVERITIES, SEVERITY_RANK
-from tenure.scoring.models import ScoreSnapshot
+from tenure.scoring.models import LatestScore, ScoreSnapshot
 
 
 def severity_rank(column: ColumnExpressionArgument[str]) -> ColumnElement[int]:
@@ -33,14 +34,7 @@ class SummaryQuery:
         def only(stmt: Select, column: Any) -> Select:
             return stmt if account_ids is None else stmt.where(column.in_(account_ids))
 
-        self.latest = (
-            only(
-                select(ScoreSnapshot.account_id, func.max(ScoreSnapshot.as_of).label("as_of")),
-                ScoreSnapshot.account_id,
-            )
-            .group_by(ScoreSnapshot.account_id)
-            .subquery("latest")
-        )
+        self.latest = table_of(LatestScore).alias("latest")
         self.alerts = (
             only(
                 select(

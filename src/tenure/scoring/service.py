@@ -27,6 +27,7 @@ from tenure.events.store import EventStore
 from tenure.kit.bulk import insert_columns, json_lines
 from tenure.risk.service import compile_rules, evaluate_rules, reconcile_alerts
 from tenure.scoring.health import score_health
+from tenure.scoring.latest import mark_latest
 from tenure.scoring.lifecycle import add_months, assign_stage
 from tenure.scoring.models import ScoreSnapshot
 from tenure.scoring.rfm import score_rfm
@@ -184,6 +185,7 @@ def score_accounts(
         columns,
         json_text={"features", "health_breakdown", "value_breakdown"},
     )
+    mark_latest(connection, as_of)
     lap("snapshots")
 
     firings = evaluate_rules(features, rules, as_of)
