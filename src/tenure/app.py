@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from tenure import __version__
+from tenure.api import api_router
 from tenure.auth.api import router as auth_router
 from tenure.kit.errors_http import install_error_handlers
 from tenure.kit.runtime import Runtime, open_runtime
@@ -46,6 +47,7 @@ def create_app(
     install_error_handlers(app)
     install_observability(app)
     app.include_router(auth_router)
+    app.include_router(api_router())
     app.include_router(web_router)
     mount_static(app)
     return app
