@@ -63,3 +63,19 @@ def test_default_score_job_scores_today(runtime: Runtime) -> None:
     with runtime.sessions() as s:
         assert s.query(ScoreSnapshot).filter_by(as_of=dt.date.today()).count() == 0  # no accounts
     assert default_jobs(score_every=0) == []
+
+
+def test_nul_characters_are_refused_on_pages_and_api(runtime: Runtime) -> None:
+    with TestClient(create_app(runtime)) as client:
+        for url in ("/accounts?search=a%00b", "/api/v1/accounts?search=a%00b"):
+            response = client.get(url, follow_redirects=False)
+            assert response.status_code == 422, url
+            assert response.json()["error"]["details"][0]["field"] == "search"
+
+
+def test_runtime_rereads_the_config_when_the_file_changes(runtime: Runtime) -> None:
+    assert runtime.config.value.current_weight == 0.6
+    path = runtime.settings.config_path
+    text = path.read_text().replace("current_weight = 0.6", "current_weight = 0.5")
+    path.write_text(text.replace("potential_weight = 0.4", "potential_weight = 0.5"))
+    assert runtime.config.value.current_weight == 0.5

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from tenure.accounts.writes import MAX_ID
+from tenure.accounts.service import MAX_ID
 
 MAX_BIGINT = 2**63 - 1  # the largest number SQLite binds (offsets)
 

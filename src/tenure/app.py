@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from tenure import __version__
-from tenure.api import api_router
+from tenure.api import api_router, refuse_nul_characters
 from tenure.auth.api import router as auth_router
 from tenure.kit.errors_http import install_error_handlers
 from tenure.kit.runtime import Runtime, open_runtime
@@ -48,6 +48,7 @@ def create_app(
     install_observability(app)
     app.include_router(auth_router)
     app.include_router(api_router())
-    app.include_router(web_router)
+    # Pages share the API's guard: PostgreSQL refuses NUL characters in compared text.
+    app.include_router(web_router, dependencies=[Depends(refuse_nul_characters)])
     mount_static(app)
     return app

@@ -358,3 +358,14 @@ class TestOnEveryStore:
             assert [p.as_of for p in acme.health_trend] == [OLD, LATEST]
             assert acme.tickets.open == 1
             assert [c.name for c in acme.contacts] == ["Li Na", "Wang Wei"]
+
+
+def test_numbers_too_large_for_an_id_are_only_external_ids(runtime: Runtime) -> None:
+    from tenure.accounts.service import MAX_ID, numeric_id, resolve_account_id
+    from tenure.errors import ResourceNotFound
+
+    assert numeric_id(str(MAX_ID)) == MAX_ID
+    assert numeric_id(str(MAX_ID + 1)) is None
+    assert numeric_id("²") is None
+    with runtime.sessions() as s, pytest.raises(ResourceNotFound, match="external id '9"):
+        resolve_account_id(s, "9" * 30)

@@ -198,7 +198,7 @@ def list_accounts_endpoint(
 @router.get("/accounts/{key}", response_model=AccountDetail)
 def get_account_endpoint(session: SessionDep, key: str) -> AccountDetail:
     """Read one account (by id or external id) with scores, alerts, timeline and contracts."""
-    return get_account(session, writes.account_id_of(session, key))
+    return get_account(session, writes.resolve_account_id(session, key))
 
 
 @router.post("/accounts", response_model=AccountDetail, status_code=status.HTTP_201_CREATED)

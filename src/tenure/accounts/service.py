@@ -42,20 +42,21 @@ ACCOUNT_SORT_KEYS: tuple[str, ...] = (
 ACCOUNT_STATUSES: tuple[str, ...] = tuple(s.value for s in AccountStatus)
 SNAPSHOT_SORT_KEYS = frozenset({"health_score", "value_score", "health_change"})
 TREND_POINTS = 12
-MAX_ID_DIGITS = 18
+MAX_ID = 2_147_483_647  # ids are INTEGER columns: PostgreSQL refuses a larger number
 RECENT_INTERACTIONS = 20
 
 
-def _numeric_id(key: int | str) -> int | None:
+def numeric_id(key: int | str) -> int | None:
+    """`key` as an id when it is a number an id column can hold ("²" or 30 digits is not)."""
     if isinstance(key, int):
-        return key
-    # Digits only, and short enough for a BIGINT: "²" or a 30-digit string is no id.
-    return int(key) if key.isascii() and key.isdigit() and len(key) <= MAX_ID_DIGITS else None
+        return key if 0 < key <= MAX_ID else None
+    digits = key.isascii() and key.isdigit() and len(key) <= len(str(MAX_ID))
+    return int(key) if digits and int(key) <= MAX_ID else None
 
 
 def resolve_account_id(session: Session, key: int | str) -> int:
     """Id of the account named by `key`: its numeric id, else its external id."""
-    number = _numeric_id(key)
+    number = numeric_id(key)
     if number is not None:
         found = session.scalar(select(Account.id).where(Account.id == number))
         if found is not None:

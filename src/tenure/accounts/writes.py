@@ -19,14 +19,13 @@ from sqlalchemy.orm import Session
 
 from tenure.accounts.models import Account, Contact, Role
 from tenure.accounts.schemas import AccountDetail
-from tenure.accounts.service import get_account, resolve_account_id, resolve_user_id
+from tenure.accounts.service import get_account, numeric_id, resolve_account_id, resolve_user_id
 from tenure.auth.audit import record, snapshot
 from tenure.auth.deps import OwnedAccount, Principal
 from tenure.errors import ResourceAlreadyExists, ResourceNotFound, TenureError
 from tenure.kit.pagination import Page, check_paging, parse_sort
 
 R = TypeVar("R", bound=BaseModel)
-MAX_ID = 2_147_483_647  # ids are INTEGER columns: PostgreSQL refuses a larger number
 ACCOUNT_ORDER = (("customer_since", "churn_date"),)
 
 
@@ -79,30 +78,9 @@ class RecordKind(Generic[R]):
     references: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def _numeric(key: str) -> int | None:
-    """`key` as an id when it is digits of a number an id column can hold, else None."""
-    if key.isascii() and key.isdigit() and len(key) <= len(str(MAX_ID)) and int(key) <= MAX_ID:
-        return int(key)
-    return None
-
-
-def account_id_of(session: Session, key: int | str) -> int:
-    """The id of the account whose id, else external id, is `key` (404 naming both).
-
-    Like `resolve_account_id`, but digits too large for an id are only an external id
-    (PostgreSQL refuses to compare an INTEGER column with such a number).
-    """
-    if isinstance(key, str) and key.isascii() and key.isdigit() and _numeric(key) is None:
-        found = session.scalar(select(Account.id).where(Account.external_id == key))
-        if found is None:
-            raise ResourceNotFound(f"no account has id or external id {key!r}")
-        return found
-    return resolve_account_id(session, key)
-
-
 def _load(session: Session, model: type[Any], entity: str, key: str) -> Any:
     """The row whose id, else external id, is `key` (404 naming what was looked for)."""
-    number = _numeric(key)
+    number = numeric_id(key)
     found = session.get(model, number) if number is not None else None
     if found is None:
         found = session.scalar(select(model).where(model.external_id == key))
@@ -179,7 +157,7 @@ def _delete(session: Session, principal: Principal, entity: str, obj: Any) -> No
 
 
 def _resolve_contact(session: Session, key: int | str, account: Account) -> int:
-    number = key if isinstance(key, int) else _numeric(key)
+    number = key if isinstance(key, int) else numeric_id(key)
     contact = session.get(Contact, number) if number is not None else None
     if contact is None:
         contact = session.scalar(select(Contact).where(Contact.external_id == str(key)))
@@ -232,7 +210,7 @@ def list_records(
     model = kind.model
     where: list[ColumnElement[bool]] = []
     if account is not None:
-        where.append(model.account_id == account_id_of(session, account))
+        where.append(model.account_id == resolve_account_id(session, account))
     if kind.date_column is not None:
         column = getattr(model, kind.date_column)
         timed = isinstance(column.type, DateTime)
@@ -271,7 +249,7 @@ def create_record(
     data = dict(values)
     key = data.pop("account")
     try:
-        account = session.get_one(Account, account_id_of(session, key))
+        account = session.get_one(Account, resolve_account_id(session, key))
     except ResourceNotFound as exc:
         raise InvalidChange([("account", exc.message)]) from None
     authorize(principal, account, account.external_id)
@@ -334,7 +312,7 @@ def update_account(
     session: Session, principal: Principal, key: str, changes: Mapping[str, Any]
 ) -> AccountDetail:
     """Change the fields sent; a csm may not hand their account to someone else."""
-    account = session.get_one(Account, account_id_of(session, key))
+    account = session.get_one(Account, resolve_account_id(session, key))
     authorize(principal, account, account.external_id)
     before = snapshot(account)
     data = dict(changes)
@@ -348,6 +326,6 @@ def update_account(
 
 def delete_account(session: Session, principal: Principal, key: str) -> None:
     """Delete an account with everything it owns (contacts, contracts, scores, alerts…)."""
-    account = session.get_one(Account, account_id_of(session, key))
+    account = session.get_one(Account, resolve_account_id(session, key))
     authorize(principal, account, account.external_id)
     _delete(session, principal, "account", account)

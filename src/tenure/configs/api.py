@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query
 
 from tenure.accounts.api import Limit, Offset
-from tenure.accounts.writes import MAX_ID, Forbidden
+from tenure.accounts.service import MAX_ID
+from tenure.accounts.writes import Forbidden
 from tenure.auth.deps import CurrentPrincipal, Principal, require_principal
 from tenure.configs import service
 from tenure.configs.schemas import (

@@ -195,7 +195,6 @@ def save_config(
         before=before, after=after,
     )  # fmt: skip
     _write_atomically(runtime.settings.config_path, content)
-    runtime._config = config  # the scheduled scoring in this process uses it from now on
     return EffectiveConfig(
         version=number, saved_at=now, author=row.author, modified=False, config=after
     )

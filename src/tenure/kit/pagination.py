@@ -27,6 +27,7 @@ class InvalidQuery(TenureError):
     def __init__(self, parameter: str, message: str, allowed: Iterable[str] = ()) -> None:
         self.parameter = parameter
         self.allowed = tuple(allowed)
+        self.problems = [(parameter, message)]
         super().__init__(message)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,13 +21,24 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     _config: TenureConfig | None = field(default=None, repr=False)
+    _config_stamp: bytes | None = field(default=None, repr=False)
 
     @property
     def config(self) -> TenureConfig:
-        """The validated configuration of this home (loaded once)."""
-        if self._config is None:
+        """The validated configuration of this home, re-read whenever tenure.toml changes
+        (saved from the app, edited by hand, or by another process such as the worker)."""
+        stamp = self._stamp()
+        if self._config is None or stamp != self._config_stamp:
             self._config = load_config(self.settings.config_path)
+            self._config_stamp = stamp
         return self._config
+
+    def _stamp(self) -> bytes | None:
+        # A digest of the content, not the mtime: two saves within one clock tick differ too.
+        try:
+            return hashlib.blake2b(self.settings.config_path.read_bytes(), digest_size=16).digest()
+        except FileNotFoundError:
+            return None
 
     def close(self) -> None:
         self.engine.dispose()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import Field
 
 from tenure.accounts.api import Limit, Offset, WriterPrincipal
-from tenure.accounts.writes import MAX_ID, account_id_of
+from tenure.accounts.service import MAX_ID, resolve_account_id
 from tenure.api import WritePayload
 from tenure.auth.deps import require_principal
 from tenure.kit.deps import SessionDep
@@ -57,7 +57,7 @@ def list_alerts_endpoint(
     offset: Offset = 0,
 ) -> Page[AlertRead]:
     """List alerts, open ones by default, most severe and newest first."""
-    account_id = account_id_of(session, account) if account is not None else None
+    account_id = resolve_account_id(session, account) if account is not None else None
     return list_alerts(
         session, status=status, severity=severity, rule=rule, owner=owner, account=account_id,
         sort=sort, limit=limit, offset=offset,

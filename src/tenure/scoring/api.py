@@ -18,7 +18,7 @@ from tenure.accounts.schemas import (
     STAGE_LABELS,
     health_band,
 )
-from tenure.accounts.writes import account_id_of
+from tenure.accounts.service import resolve_account_id
 from tenure.auth.deps import require_principal
 from tenure.kit.deps import SessionDep
 from tenure.kit.pagination import DEFAULT_LIMIT, Page, check_choice, check_paging, parse_sort
@@ -74,7 +74,7 @@ def account_scores(
     """Snapshots of one account (id or external id), newest first by default."""
     check_paging(limit, offset)
     order = _order(sort, HISTORY_SORT_KEYS)
-    where = [ScoreSnapshot.account_id == account_id_of(session, key)]
+    where = [ScoreSnapshot.account_id == resolve_account_id(session, key)]
     if since is not None:
         where.append(ScoreSnapshot.as_of >= since)
     if until is not None:
