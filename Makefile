@@ -8,6 +8,9 @@ DEMO_ACCOUNTS ?= 2000
 DEMO_MONTHS ?= 18
 DEMO_SEED ?= 42
 DEMO_LOCALE ?= zh
+DEMO_LOGIN ?= admin@tenure.demo
+DEMO_PASSWORD ?= tenure-demo-2026
+PORT ?= 8000
 PYTEST_ARGS ?=
 
 .PHONY: demo test lint format bench clean install
@@ -20,8 +23,8 @@ $(BIN)/tenure: pyproject.toml
 
 install: $(BIN)/tenure
 
-## Build the demo data set (2,000 accounts, 18 months), backfill 18 months of weekly scores
-## and summarise the portfolio.
+## Build the demo data set (2,000 accounts, 18 months), backfill 18 months of weekly scores,
+## summarise the portfolio, create the demo admin login and serve the dashboard on PORT.
 demo: install
 	$(BIN)/tenure demo-data --home $(DEMO_HOME) --accounts $(DEMO_ACCOUNTS) \
 		--months $(DEMO_MONTHS) --seed $(DEMO_SEED) --locale $(DEMO_LOCALE) --force
@@ -29,6 +32,12 @@ demo: install
 		--from $$($(BIN)/python -c "import datetime as d; print(d.date.today() - d.timedelta(days=7 * 78))") \
 		--to $$($(BIN)/python -c "import datetime as d; print(d.date.today())")
 	$(BIN)/tenure portfolio --home $(DEMO_HOME)
+	printf '%s\n' '$(DEMO_PASSWORD)' | $(BIN)/tenure users create $(DEMO_LOGIN) \
+		--name "Demo Admin" --role admin --password-stdin --home $(DEMO_HOME)
+	@echo ""
+	@echo "Dashboard: http://127.0.0.1:$(PORT)  login: $(DEMO_LOGIN)  password: $(DEMO_PASSWORD)"
+	@echo ""
+	$(BIN)/tenure serve --home $(DEMO_HOME) --host 127.0.0.1 --port $(PORT)
 
 ## Install what the tests need (system services too, when run as root) and run lint + tests.
 test: install
