@@ -367,5 +367,5 @@ def test_numbers_too_large_for_an_id_are_only_external_ids(runtime: Runtime) -> 
     assert numeric_id(str(MAX_ID)) == MAX_ID
     assert numeric_id(str(MAX_ID + 1)) is None
     assert numeric_id("²") is None
-    with runtime.sessions() as s, pytest.raises(ResourceNotFound, match="external id '9"):
+    with runtime.sessions() as s, pytest.raises(ResourceNotFound, match="has external id '9"):
         resolve_account_id(s, "9" * 30)

@@ -18,6 +18,7 @@ from tenure.web.i18n import (
     label_of,
     translator,
 )
+from tenure.web.settings_pages import LIFECYCLE_FIELDS, VALUE_MEASURES, VALUE_NUMBERS
 from tenure.web.templating import TEMPLATES_DIR
 
 LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z_.\-]+)["']\s*[,)]""")
@@ -40,6 +41,9 @@ def test_every_message_a_template_names_exists() -> None:
     used |= {f"sort.{key}" for key in SORTS} | {f"lang.{code}" for code in LANGUAGES}
     used |= {f"alerts.{action}" for actions in ACTIONS.values() for action in actions}
     used |= {f"alerts.{action}_prompt" for action in PROMPTS}
+    used |= {f"settings.value.{name}" for name in (*VALUE_NUMBERS, *VALUE_MEASURES)}
+    used |= {f"settings.lifecycle.{name}" for name in LIFECYCLE_FIELDS}
+    used |= {f"settings.{error}" for error in ("invalid", "conflict", "forbidden")}
     assert used - set(catalog("en")) == set()
 
 

@@ -65,7 +65,9 @@ def resolve_account_id(session: Session, key: int | str) -> int:
         raise ResourceNotFound(f"no account has id {key}")
     found = session.scalar(select(Account.id).where(Account.external_id == key))
     if found is None:
-        what = "id or external id" if number is not None else "external id"
+        # Digits that could be an id (BIGINT-sized) are named as both; longer ones cannot.
+        looks_like_id = number is not None or (key.isascii() and key.isdigit() and len(key) <= 18)
+        what = "id or external id" if looks_like_id else "external id"
         raise ResourceNotFound(f"no account has {what} {key!r}")
     return found
 

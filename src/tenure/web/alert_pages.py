@@ -23,6 +23,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "open": ("acknowledge", "dismiss"),
     "acknowledged": ("resolve", "dismiss"),
 }
+# Statuses in which an alert can be (re)assigned (POST /api/v1/alerts/{id}/assign).
+ASSIGNABLE: frozenset[str] = frozenset(ACTIONS)
 # The JSON field each action's prompt fills, and whether an answer is required.
 PROMPTS: dict[str, tuple[str, bool]] = {"resolve": ("note", False), "dismiss": ("reason", True)}
 
@@ -79,6 +81,8 @@ def alerts(request: Request, session: SessionDep, principal: OptionalPrincipal) 
         "actions": ACTIONS,
         "prompts": PROMPTS,
         "workable": workable,
+        "assignable": ASSIGNABLE,
+        "team": owners,
     }
     if is_htmx(request):
         return render(request, "_alerts_results.html", principal=principal, **context)

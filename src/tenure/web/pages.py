@@ -24,7 +24,7 @@ from tenure.auth.service import (
 )
 from tenure.auth.tokens import random_secret
 from tenure.kit.deps import SessionDep
-from tenure.web import account_pages, alert_pages, dashboard_pages
+from tenure.web import account_pages, alert_pages, dashboard_pages, settings_pages
 from tenure.web.i18n import LANG_COOKIE, normalize
 from tenure.web.templating import STATIC_DIR, STATIC_URL, over_tls, render, safe_next
 
@@ -146,3 +146,4 @@ def switch_language(request: Request, code: str, next: str = "/") -> Response:
 router.include_router(dashboard_pages.router)
 router.include_router(account_pages.router)
 router.include_router(alert_pages.router)
+router.include_router(settings_pages.router)

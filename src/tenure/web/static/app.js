@@ -69,7 +69,13 @@
     var results = document.getElementById("alert-results");
     if (!results) return;
     var body = null;
-    if (button.dataset.field) {
+    if (button.dataset.assign) {
+      // Assign: the user chosen in the row's list (empty: unassign).
+      var row = button.closest("tr");
+      var select = row ? row.querySelector("select.assign-select") : null;
+      if (!select) return;
+      body = { assignee: select.value || null };
+    } else if (button.dataset.field) {
       var answer = window.prompt(button.dataset.prompt || "");
       if (answer === null) return;
       answer = answer.trim();
