@@ -14,6 +14,7 @@ from tenure.auth.api import router as auth_router
 from tenure.kit.errors_http import install_error_handlers
 from tenure.kit.runtime import Runtime, open_runtime
 from tenure.observability import install_observability
+from tenure.tracking.api import install_tracking
 from tenure.web.pages import mount_static
 from tenure.web.pages import router as web_router
 
@@ -48,6 +49,7 @@ def create_app(
     install_observability(app)
     app.include_router(auth_router)
     app.include_router(api_router())
+    install_tracking(app)
     # Pages share the API's guard: PostgreSQL refuses NUL characters in compared text.
     app.include_router(web_router, dependencies=[Depends(refuse_nul_characters)])
     mount_static(app)

@@ -84,9 +84,13 @@ def score_today(runtime: Runtime) -> object:
     return run_score(runtime, dt.date.today())
 
 
-def default_jobs(score_every: float) -> list[Job]:
-    """The jobs `tenure serve` and `tenure worker` run."""
+def default_jobs(score_every: float, flush_every: float = 5.0) -> list[Job]:
+    """The jobs `tenure serve` and `tenure worker` run: scoring, and the tracking inbox flush."""
+    from tenure.tracking.flush import flush_job
+
     jobs = []
+    if flush_every > 0:
+        jobs.append(flush_job(every=flush_every))
     if score_every > 0:
         jobs.append(Job("score", score_every, score_today))
     return jobs

@@ -45,7 +45,22 @@
     return meta ? meta.getAttribute("content") : null;
   }
 
-  document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  // Each alert row's assignee list is filled from the page's one #team-options template.
+  function fillAssignSelects(root) {
+    var options = document.getElementById("team-options");
+    if (!options) { return; }
+    root.querySelectorAll("select.assign-select:not([data-filled])").forEach(function (select) {
+      select.appendChild(options.content.cloneNode(true));
+      select.value = select.dataset.current || "";
+      select.dataset.filled = "1";
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    drawCharts(document);
+    fillAssignSelects(document);
+  });
+  document.addEventListener("htmx:afterSettle", function () { fillAssignSelects(document); });
   window.addEventListener("resize", function () {
     charts.forEach(function (c) { c.resize(); });
   });
