@@ -1,4 +1,4 @@
-"""Users, sign-in, sessions and API tokens: keyword-only functions that only flush.
+"""Users, sign-in and sessions: keyword-only functions that only flush (tokens: token_service).
 
 Every change to a user, session or token writes an audit entry (`tenure.auth.audit`).
 """
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, or_, select
@@ -16,46 +15,35 @@ from sqlalchemy.orm import Session
 from tenure.accounts.models import Role, User
 from tenure.auth import audit, passwords, tokens
 from tenure.auth.clock import utcnow
-from tenure.auth.models import ApiToken, LoginAttempt, UserSession
-from tenure.errors import ResourceAlreadyExists, ResourceNotFound, TenureError
+from tenure.auth.errors import InvalidCredentials, InvalidUser, LastAdmin, TooManyAttempts
+from tenure.auth.models import LoginAttempt, UserSession
+from tenure.auth.token_service import (
+    create_api_token,
+    get_api_token,
+    list_api_tokens,
+    revoke_api_token,
+)
+from tenure.errors import ResourceAlreadyExists, ResourceNotFound
 
 if TYPE_CHECKING:
     from tenure.auth.deps import Principal
+
+__all__ = [
+    "InvalidCredentials",
+    "InvalidUser",
+    "LastAdmin",
+    "TooManyAttempts",
+    "create_api_token",
+    "get_api_token",
+    "list_api_tokens",
+    "revoke_api_token",
+]
 
 SESSION_LIFETIME = dt.timedelta(days=14)
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
 MAX_FAILURES = 5
 USER_FIELDS = ("id", "external_id", "email", "name", "role", "department", "locale", "is_active")
-TOKEN_FIELDS = ("id", "user_id", "name", "prefix", "scopes", "expires_at", "revoked_at")
 ROLES = tuple(r.value for r in Role)
-
-
-class InvalidCredentials(TenureError):
-    """The login or the password is wrong (the message never says which)."""
-
-    status_code = 401
-
-
-class TooManyAttempts(TenureError):
-    """Sign-in is throttled for this login or address; retry after `retry_after` seconds."""
-
-    status_code = 429
-
-    def __init__(self, retry_after: int) -> None:
-        self.retry_after = retry_after
-        super().__init__(f"too many failed sign-in attempts; try again in {retry_after} seconds")
-
-
-class InvalidUser(TenureError):
-    """A user's field (e-mail, role, name) is not acceptable."""
-
-    status_code = 422
-
-
-class LastAdmin(TenureError):
-    """The change would leave no active admin."""
-
-    status_code = 409
 
 
 # Users ----------------------------------------------------------------------------------
@@ -360,81 +348,3 @@ def end_session(session: Session, *, user_session: UserSession, actor: Principal
         entity_id=user_session.user_id,
         before={"session_id": user_session.id},
     )
-
-
-# API tokens -----------------------------------------------------------------------------
-
-
-def create_api_token(
-    session: Session,
-    *,
-    user: User,
-    name: str,
-    scopes: Iterable[str],
-    actor: Principal | str,
-    expires_at: dt.datetime | None = None,
-) -> tuple[str, ApiToken]:
-    """Issue a token for `user`; the plain token is returned once and never stored."""
-    if not name.strip():
-        raise InvalidUser("a token needs a name")
-    wanted = tokens.normalize_scopes(scopes)
-    if "admin" in wanted and user.role != Role.ADMIN.value:
-        raise tokens.InvalidScope(f"scope 'admin' is only for admins; {user.email} is {user.role}")
-    if not user.is_active:
-        raise InvalidUser(f"{user.email} is deactivated")
-    plain, token = tokens.create_token(
-        session, user=user, name=name.strip(), scopes=wanted, expires_at=expires_at
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="create",
-        entity="api_token",
-        entity_id=token.id,
-        after=audit.snapshot(token, TOKEN_FIELDS),
-    )
-    return plain, token
-
-
-def get_api_token(session: Session, *, token_id: int) -> ApiToken:
-    """The token with id `token_id`, or ResourceNotFound."""
-    token = session.get(ApiToken, token_id)
-    if token is None:
-        raise ResourceNotFound(f"API token {token_id} not found")
-    return token
-
-
-def revoke_api_token(session: Session, *, token: ApiToken, actor: Principal | str) -> ApiToken:
-    """Revoke `token` (idempotent: revoking twice keeps the first time, logs once)."""
-    before = audit.snapshot(token, TOKEN_FIELDS)
-    if tokens.revoke_token(token):
-        session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action="revoke",
-            entity="api_token",
-            entity_id=token.id,
-            before=before,
-            after=audit.snapshot(token, TOKEN_FIELDS),
-        )
-    return token
-
-
-def list_api_tokens(
-    session: Session,
-    *,
-    user_id: int | None = None,
-    include_revoked: bool = False,
-    limit: int | None = None,
-    offset: int = 0,
-) -> tuple[list[ApiToken], int]:
-    """Tokens, newest first, and the total matching."""
-    query = select(ApiToken)
-    if user_id is not None:
-        query = query.where(ApiToken.user_id == user_id)
-    if not include_revoked:
-        query = query.where(ApiToken.revoked_at.is_(None))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = query.order_by(ApiToken.id.desc()).offset(offset).limit(limit)
-    return list(session.scalars(page)), total
