@@ -100,7 +100,7 @@ def list_accounts(
     check_paging(limit, offset)
     key, descending = parse_sort(sort, ACCOUNT_SORT_KEYS)
     query = SummaryQuery()
-    snap = ScoreSnapshot
+    snap = query.latest.c  # the list columns of each account's latest snapshot
     where: list[ColumnElement[bool]] = []
     if quadrant is not None:
         where.append(snap.quadrant == check_choice("quadrant", quadrant, QUADRANT_LABELS))
@@ -131,14 +131,19 @@ def list_accounts(
     # the parts their filters and sort key read; the page's rows are then read for those ids.
     reads_alerts = at_risk is not None
     counted = query.join(
-        select(func.count(Account.id)), snapshot=uses_snapshot, alerts=reads_alerts, arr=False
+        select(func.count(Account.id)),
+        snapshot=False,
+        latest=uses_snapshot,
+        alerts=reads_alerts,
+        arr=False,
     )
     total = session.scalar(counted.where(*where)) or 0
     column = query.sort_column(key)
     ids = session.scalars(
         query.join(
             select(Account.id),
-            snapshot=uses_snapshot or key in SNAPSHOT_SORT_KEYS,
+            snapshot=False,
+            latest=uses_snapshot or key in SNAPSHOT_SORT_KEYS,
             alerts=reads_alerts or key == "open_alerts",
             arr=key == "arr",
         )

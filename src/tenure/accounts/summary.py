@@ -62,13 +62,25 @@ class SummaryQuery:
         self.arr_total = func.coalesce(self.arr.c.arr, 0)
 
     def join(
-        self, stmt: Select, *, snapshot: bool = True, alerts: bool = True, arr: bool = True
+        self,
+        stmt: Select,
+        *,
+        snapshot: bool = True,
+        alerts: bool = True,
+        arr: bool = True,
+        latest: bool = False,
     ) -> Select:
-        """`stmt` (selecting from accounts) outer-joined to the parts it reads."""
-        snap, latest = ScoreSnapshot, self.latest.c
+        """`stmt` (selecting from accounts) outer-joined to the parts it reads.
+
+        `latest` alone joins the narrow `latest_scores` row (list columns); `snapshot` also
+        the full snapshot behind it.
+        """
+        snap, row = ScoreSnapshot, self.latest.c
+        if snapshot or latest:
+            stmt = stmt.outerjoin(self.latest, row.account_id == Account.id)
         if snapshot:
-            stmt = stmt.outerjoin(self.latest, latest.account_id == Account.id).outerjoin(
-                snap, and_(snap.account_id == latest.account_id, snap.as_of == latest.as_of)
+            stmt = stmt.outerjoin(
+                snap, and_(snap.account_id == row.account_id, snap.as_of == row.as_of)
             )
         if alerts:
             stmt = stmt.outerjoin(self.alerts, self.alerts.c.account_id == Account.id)
@@ -80,10 +92,10 @@ class SummaryQuery:
         """The expression a sort key orders by."""
         return {
             "name": func.lower(Account.name),
-            "health_score": ScoreSnapshot.health_score,
-            "value_score": ScoreSnapshot.value_score,
+            "health_score": self.latest.c.health_score,
+            "value_score": self.latest.c.value_score,
             "arr": self.arr_total,
-            "health_change": ScoreSnapshot.health_change,
+            "health_change": self.latest.c.health_change,
             "open_alerts": self.open_alerts,
         }[key]
 

@@ -11,6 +11,9 @@ from sqlalchemy.engine import Connection
 from tenure.db import table_of
 from tenure.scoring.models import LatestScore, ScoreSnapshot
 
+# Snapshot columns copied onto latest_scores for lists to filter and sort on.
+LIST_COLUMNS = ("health_score", "value_score", "health_change", "quadrant", "lifecycle_stage")
+
 
 def mark_latest(
     connection: Connection, as_of: dt.date, account_ids: Sequence[int] | None = None
@@ -29,9 +32,10 @@ def mark_latest(
         stale = or_(stale, latest.c.as_of == as_of)
     connection.execute(delete(latest).where(stale))
     newer = select(latest.c.account_id).where(latest.c.account_id == snap.c.account_id)
+    copied = [snap.c[name] for name in LIST_COLUMNS]
     connection.execute(
         insert(latest).from_select(
-            ["account_id", "as_of"],
-            select(snap.c.account_id, snap.c.as_of).where(*that_day, ~newer.exists()),
+            ["account_id", "as_of", *LIST_COLUMNS],
+            select(snap.c.account_id, snap.c.as_of, *copied).where(*that_day, ~newer.exists()),
         )
     )

@@ -67,6 +67,13 @@ class LatestScore(Base):
         ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
     )
     as_of: Mapped[dt.date] = mapped_column(Date)
+    # Copies of the snapshot's list columns: lists filter, count and sort on this narrow
+    # table and read the wide snapshot rows only for the page shown.
+    health_score: Mapped[float | None] = mapped_column(Float, index=True)
+    value_score: Mapped[float | None] = mapped_column(Float, index=True)
+    health_change: Mapped[float | None] = mapped_column(Float)
+    quadrant: Mapped[str | None] = mapped_column(String(20))
+    lifecycle_stage: Mapped[str | None] = mapped_column(String(20))
 
 
 @event.listens_for(ScoreSnapshot, "after_insert")
