@@ -76,15 +76,27 @@ uvicorn.run(create_app(home=home, database_url=url), host="127.0.0.1", port=port
 
 
 class PreviousSummaryQuery(SummaryQuery):
-    """The account summary before `latest_scores`: each account's latest snapshot date by
-    grouping every snapshot (the code of summary.py before commit 139eccd)."""
+    """The account summary before `latest_scores`: each account's latest snapshot found by
+    grouping every snapshot, its list columns read from the wide snapshot row (the code of
+    summary.py before commit 139eccd, with the list columns exposed as `latest_scores` now
+    does, so `list_accounts` runs unchanged on it)."""
 
     def __init__(self, account_ids: Any = None) -> None:
         super().__init__(account_ids)
-        latest = select(ScoreSnapshot.account_id, func.max(ScoreSnapshot.as_of).label("as_of"))
+        newest = select(ScoreSnapshot.account_id, func.max(ScoreSnapshot.as_of).label("as_of"))
         if account_ids is not None:
-            latest = latest.where(ScoreSnapshot.account_id.in_(account_ids))
-        self.latest = latest.group_by(ScoreSnapshot.account_id).subquery("latest")
+            newest = newest.where(ScoreSnapshot.account_id.in_(account_ids))
+        grouped = newest.group_by(ScoreSnapshot.account_id).subquery("newest")
+        snap = ScoreSnapshot
+        same = (grouped.c.account_id == snap.account_id) & (grouped.c.as_of == snap.as_of)
+        self.latest = (
+            select(
+                snap.account_id, snap.as_of, snap.health_score, snap.value_score,
+                snap.health_change, snap.quadrant, snap.lifecycle_stage,
+            )
+            .join(grouped, same)
+            .subquery("latest")
+        )  # fmt: skip
 
 
 @contextlib.contextmanager
