@@ -2,39 +2,46 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from tests.accounts.conftest import LATEST, OLD
 
 from tenure.kit.runtime import Runtime
+from tenure.scoring.portfolio import arr_at_risk, portfolio_days
 from tenure.web import queries
 
 
-def test_at_risk_trend_keeps_past_dates_and_recounts_the_latest(
-    runtime: Runtime, book: dict[str, int]
-) -> None:
-    cache: dict[dt.date, tuple[int, int]] = {}
+def test_at_risk_trend_counts_low_health_per_date(runtime: Runtime, book: dict[str, int]) -> None:
     with runtime.sessions() as s:
-        first = queries.at_risk_trend(s, cache=cache)
-        assert first == [
+        trend = queries.at_risk_trend(s)
+        assert trend == [
             {"as_of": OLD.isoformat(), "scored": 3, "at_risk": 1},  # Acme at 35
             {"as_of": LATEST.isoformat(), "scored": 3, "at_risk": 1},  # Gamma at 20
         ]
-        assert cache == {OLD: (3, 1)}  # the latest date may still be re-scored
-        cache[OLD] = (3, 2)
-        again = queries.at_risk_trend(s, cache=cache)
-        assert [p["at_risk"] for p in again] == [2, 1]
-        assert queries.at_risk_trend(s, dates=1) == first[1:]
+        assert queries.at_risk_trend(s, dates=1) == trend[1:]
 
 
-def test_dashboard_aggregates(runtime: Runtime, book: dict[str, int]) -> None:
+def test_dashboard_figures(runtime: Runtime, book: dict[str, int]) -> None:
     with runtime.sessions() as s:
-        assert queries.health_histogram(s, LATEST) == [0, 0, 1, 0, 0, 1, 0, 0, 1, 0]
-        assert queries.arr_totals(s) == {"total": 250_000.0, "at_risk": 130_000.0}
-        at_risk = queries.account_summaries(s, queries.at_risk_ids(s, LATEST, 10))
+        figures = portfolio_days(s, [LATEST])[LATEST]
+        assert figures["health_histogram"] == [0, 0, 1, 0, 0, 1, 0, 0, 1, 0]
+        assert figures["arr"] == 250_000.0
+        assert arr_at_risk(s) == 130_000.0  # Beta and Gamma have open alerts
+        at_risk = queries.account_summaries(s, queries.at_risk_ids(s, 10))
         assert [a.external_id for a in at_risk] == ["GAMMA", "BETA"]
-        points = queries.quadrant_points(s, LATEST, limit=2)
-        assert [(p["key"], p["arr"]) for p in points] == [("ACME", 120_000.0), ("GAMMA", 100_000.0)]
+        assert queries.at_risk_ids(s, 1) == [book["GAMMA"]]
+        points = queries.quadrant_points(s, figures)
+        assert [(p["key"], p["arr"]) for p in points] == [
+            ("ACME", 120_000.0),
+            ("GAMMA", 100_000.0),
+            ("BETA", 30_000.0),
+        ]
+        assert points[0] == {
+            "key": "ACME",
+            "name": points[0]["name"],
+            "current": 80.0,
+            "potential": 67.5,
+            "quadrant": "strategic_partner",
+            "arr": 120_000.0,
+        }
     assert queries.stage_funnel({"mature": 2, "legacy": 1}) == [
         {"stage": "onboarding", "count": 0},
         {"stage": "growth", "count": 0},

@@ -23,12 +23,12 @@ from tenure.accounts.schemas import (
     TicketStats,
     TrendPoint,
 )
-from tenure.accounts.summary import SummaryQuery, severity_rank, summary_fields
+from tenure.accounts.summary import SummaryQuery, summary_fields
 from tenure.commerce.models import Subscription
 from tenure.errors import ResourceNotFound
 from tenure.feedback.models import Interaction, NpsResponse, Ticket
 from tenure.kit.pagination import DEFAULT_LIMIT, Page, check_choice, check_paging, parse_sort
-from tenure.risk.models import OPEN_STATUSES, Alert
+from tenure.risk.models import Alert, is_open
 from tenure.scoring.models import ScoreSnapshot
 
 ACCOUNT_SORT_KEYS: tuple[str, ...] = (
@@ -240,8 +240,8 @@ def _health_trend(session: Session, account_id: int, points: int) -> list[TrendP
 def _open_alerts(session: Session, account_id: int) -> list[AccountAlert]:
     alerts = session.scalars(
         select(Alert)
-        .where(Alert.account_id == account_id, Alert.status.in_(OPEN_STATUSES))
-        .order_by(severity_rank(Alert.severity).desc(), Alert.opened_as_of.desc(), Alert.id)
+        .where(Alert.account_id == account_id, is_open())
+        .order_by(Alert.severity_rank.desc(), Alert.opened_as_of.desc(), Alert.id)
     ).all()
     return [AccountAlert.model_validate(a) for a in alerts]
 

@@ -5,21 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, ColumnExpressionArgument, Select, and_, case, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased
 
 from tenure.accounts.models import Account, User
 from tenure.accounts.schemas import health_band as band_of
 from tenure.commerce.models import Subscription, SubscriptionStatus
 from tenure.db import table_of
-from tenure.risk.models import OPEN_STATUSES, Alert
-from tenure.risk.schemas import SEVERITIES, SEVERITY_RANK
+from tenure.risk.models import SEVERITIES, Alert, is_open
 from tenure.scoring.models import LatestScore, ScoreSnapshot
-
-
-def severity_rank(column: ColumnExpressionArgument[str]) -> ColumnElement[int]:
-    """An ordering key for alert severities: 0 for unknown, higher for more severe."""
-    return case(SEVERITY_RANK, value=column, else_=0)
 
 
 class SummaryQuery:
@@ -40,8 +34,8 @@ class SummaryQuery:
                 select(
                     Alert.account_id,
                     func.count().label("open_alerts"),
-                    func.max(severity_rank(Alert.severity)).label("top_rank"),
-                ).where(Alert.status.in_(OPEN_STATUSES)),
+                    func.max(Alert.severity_rank).label("top_rank"),
+                ).where(is_open()),
                 Alert.account_id,
             )
             .group_by(Alert.account_id)

@@ -15,7 +15,8 @@ from tenure.kit.cli import DatabaseUrlOpt, HomeOpt, JsonOpt, print_json
 from tenure.kit.console import NONE, add_columns, key_value_grid, one_line, run_read
 from tenure.kit.pagination import DEFAULT_LIMIT, Page
 from tenure.risk import queries
-from tenure.risk.schemas import ALERT_STATUS_FILTERS, SEVERITIES, AlertRead
+from tenure.risk.models import SEVERITIES
+from tenure.risk.schemas import ALERT_STATUS_FILTERS, AlertRead
 
 app = typer.Typer(help="List and inspect risk alerts.", no_args_is_help=True)
 

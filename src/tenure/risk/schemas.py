@@ -11,8 +11,6 @@ from tenure.accounts.schemas import UserRef
 from tenure.risk.models import AlertStatus
 
 # Lowest first; the rank orders alerts and picks an account's top severity.
-SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
-SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITIES, start=1)}
 
 # `status` filter values: "open" means open or acknowledged, "all" means no filter.
 ALERT_STATUS_FILTERS: tuple[str, ...] = (

@@ -23,7 +23,7 @@ from tenure.config import RiskRule
 from tenure.db import table_of
 from tenure.kit.bulk import insert_columns, json_lines, update_columns
 from tenure.risk.language import CompiledRule, compile_rule
-from tenure.risk.models import OPEN_STATUSES, Alert, AlertStatus
+from tenure.risk.models import OPEN_STATUSES, SEVERITY_RANK, Alert, AlertStatus
 
 # Ids per IN (...) list: well under SQLite's limit on bound parameters.
 _ID_CHUNK = 5000
@@ -138,6 +138,7 @@ def reconcile_alerts(
             "rule_name": [f.rule.name for f in new],
             "category": [f.rule.category for f in new],
             "severity": [f.rule.severity for f in new],
+            "severity_rank": [SEVERITY_RANK.get(f.rule.severity, 0) for f in new],
             "status": [AlertStatus.OPEN.value] * len(new),
             "expression": [f.rule.expression for f in new],
             "evidence": [f.evidence for f in new],
@@ -155,6 +156,7 @@ def reconcile_alerts(
             "last_seen_as_of": [as_of] * len(seen),
             "opened_as_of": [min(e.opened_as_of, as_of) for e, _ in seen],
             "severity": [f.rule.severity for _, f in seen],
+            "severity_rank": [SEVERITY_RANK.get(f.rule.severity, 0) for _, f in seen],
         },
         json_text={"evidence"},
     )

@@ -12,7 +12,14 @@ from tenure.db import table_of
 from tenure.scoring.models import LatestScore, ScoreSnapshot
 
 # Snapshot columns copied onto latest_scores for lists to filter and sort on.
-LIST_COLUMNS = ("health_score", "value_score", "health_change", "quadrant", "lifecycle_stage")
+LIST_COLUMNS = (
+    "health_score",
+    "value_score",
+    "health_change",
+    "quadrant",
+    "lifecycle_stage",
+    "arr",
+)
 
 
 def mark_latest(

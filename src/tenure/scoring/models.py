@@ -47,6 +47,9 @@ class ScoreSnapshot(Base):
     lifecycle_stage: Mapped[str] = mapped_column(String(20))
     health_score: Mapped[float] = mapped_column(Float)
     health_change: Mapped[float | None] = mapped_column(Float)
+    # ARR of the subscriptions active on the as-of date (also in `features`, as a column so
+    # dashboards can sum and rank it).
+    arr: Mapped[float | None] = mapped_column(Float)
     health_breakdown: Mapped[dict[str, Any]] = mapped_column(JSON)
     value_breakdown: Mapped[dict[str, Any]] = mapped_column(JSON)
     features: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -74,12 +77,51 @@ class LatestScore(Base):
     health_change: Mapped[float | None] = mapped_column(Float)
     quadrant: Mapped[str | None] = mapped_column(String(20))
     lifecycle_stage: Mapped[str | None] = mapped_column(String(20))
+    arr: Mapped[float | None] = mapped_column(Float)
+
+
+class PortfolioDay(Base):
+    """The dashboard's figures of one as-of date, computed once from its snapshots.
+
+    Written by the scoring run after it writes the date's snapshots, and deleted when a
+    snapshot of the date is written one by one (the next read recomputes it), so the
+    dashboard reads one row per date instead of aggregating ~100k wide snapshot rows per
+    view. Figures that change between runs (open alerts, ARR at risk) are not kept here.
+    """
+
+    __tablename__ = "portfolio_days"
+
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    accounts: Mapped[int] = mapped_column(Integer)
+    avg_health_score: Mapped[float | None] = mapped_column(Float)
+    avg_value_score: Mapped[float | None] = mapped_column(Float)
+    low_health: Mapped[int] = mapped_column(Integer)  # health below the watch band
+    arr: Mapped[float] = mapped_column(Float)
+    quadrants: Mapped[dict[str, int]] = mapped_column(JSON)
+    lifecycle_stages: Mapped[dict[str, int]] = mapped_column(JSON)
+    health_bands: Mapped[dict[str, int]] = mapped_column(JSON)
+    health_histogram: Mapped[list[int]] = mapped_column(JSON)
+    # The largest accounts by ARR: [account id, current value, potential value, quadrant, ARR].
+    scatter: Mapped[list[list[Any]]] = mapped_column(JSON)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
 
 
 @event.listens_for(ScoreSnapshot, "after_insert")
 def _snapshot_inserted(_mapper: Any, connection: Connection, target: ScoreSnapshot) -> None:
     """Snapshots written one by one through the ORM keep `latest_scores` true too; the
-    scoring run's bulk insert calls `mark_latest` itself."""
+    scoring run's bulk insert calls `mark_latest` itself. The date's dashboard figures are
+    dropped, to be recomputed on the next read."""
     from tenure.scoring.latest import mark_latest
+    from tenure.scoring.portfolio import forget_day
 
     mark_latest(connection, target.as_of, [target.account_id])
+    forget_day(connection, target.as_of)
+
+
+@event.listens_for(ScoreSnapshot, "after_update")
+@event.listens_for(ScoreSnapshot, "after_delete")
+def _snapshot_changed(_mapper: Any, connection: Connection, target: ScoreSnapshot) -> None:
+    """A snapshot changed or removed through the ORM drops its date's dashboard figures."""
+    from tenure.scoring.portfolio import forget_day
+
+    forget_day(connection, target.as_of)

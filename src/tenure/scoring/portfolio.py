@@ -1,4 +1,10 @@
-"""The portfolio at a glance: quadrants, stages, health bands and open alerts."""
+"""The portfolio at a glance: quadrants, stages, health bands and open alerts.
+
+A date's figures come from its snapshots and do not change until the date is scored again,
+so they are computed once per date into `portfolio_days` (by the scoring run, or on the
+first read of a date scored before that table existed) and read as one row. Figures that
+move between runs, open alerts and the ARR behind them, are counted live on indexes.
+"""
 
 from __future__ import annotations
 
@@ -7,60 +13,188 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, case, cast, delete, func, insert, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tenure.accounts.models import Account
+from tenure.accounts.schemas import HEALTHY_MIN, WATCH_MIN
+from tenure.db import table_of
 from tenure.kit.cli import DatabaseUrlOpt, HomeOpt, JsonOpt, console, parse_date, print_json
 from tenure.kit.runtime import open_runtime
-from tenure.risk.models import Alert
-from tenure.scoring.models import ScoreSnapshot
+from tenure.risk.models import Alert, is_open
+from tenure.scoring.models import LatestScore, PortfolioDay, ScoreSnapshot
 
-HEALTHY_MIN = 70.0
-WATCH_MIN = 40.0
+SCATTER_POINTS = 1500  # the largest accounts by ARR; more points only blur the chart
+HISTOGRAM_BINS = 10
+
+
+def summarise_day(connection: Connection, day: dt.date) -> dict[str, Any] | None:
+    """The `portfolio_days` row of `day` computed from its snapshots (None: none that day).
+
+    Two passes over the date's snapshots: one grouped by quadrant, stage, health band and
+    health decile (at most a few hundred groups), one for the largest accounts by ARR.
+    """
+    snap = table_of(ScoreSnapshot)
+    width = 100 // HISTOGRAM_BINS
+    band = case(
+        (snap.c.health_score >= HEALTHY_MIN, "healthy"),
+        (snap.c.health_score >= WATCH_MIN, "watch"),
+        else_="at_risk",
+    )
+    bucket = cast(snap.c.health_score / width, Integer)
+    groups = connection.execute(
+        select(
+            snap.c.quadrant,
+            snap.c.lifecycle_stage,
+            band.label("band"),
+            bucket.label("bucket"),
+            func.count().label("n"),
+            func.sum(snap.c.health_score).label("health"),
+            func.sum(snap.c.value_score).label("value"),
+            func.sum(func.coalesce(snap.c.arr, 0)).label("arr"),
+        )
+        .where(snap.c.as_of == day)
+        .group_by(snap.c.quadrant, snap.c.lifecycle_stage, band, bucket)
+    ).all()
+    if not groups:
+        return None
+    accounts = sum(int(g.n) for g in groups)
+    quadrants: dict[str, int] = {}
+    stages: dict[str, int] = {}
+    bands: dict[str, int] = {}
+    histogram = [0] * HISTOGRAM_BINS
+    for g in groups:
+        n = int(g.n)
+        quadrants[str(g.quadrant)] = quadrants.get(str(g.quadrant), 0) + n
+        stages[str(g.lifecycle_stage)] = stages.get(str(g.lifecycle_stage), 0) + n
+        bands[str(g.band)] = bands.get(str(g.band), 0) + n
+        histogram[min(max(int(g.bucket or 0), 0), HISTOGRAM_BINS - 1)] += n
+    arr = func.coalesce(snap.c.arr, 0)
+    scatter = connection.execute(
+        select(
+            snap.c.account_id,
+            snap.c.current_value,
+            snap.c.potential_value,
+            snap.c.quadrant,
+            arr.label("arr"),
+        )
+        .where(snap.c.as_of == day)
+        .order_by(arr.desc(), snap.c.account_id)
+        .limit(SCATTER_POINTS)
+    ).all()
+    return {
+        "as_of": day,
+        "accounts": accounts,
+        "avg_health_score": round(sum(float(g.health or 0) for g in groups) / accounts, 1),
+        "avg_value_score": round(sum(float(g.value or 0) for g in groups) / accounts, 1),
+        "low_health": bands.get("at_risk", 0),
+        "arr": float(sum(float(g.arr or 0) for g in groups)),
+        "quadrants": dict(sorted(quadrants.items())),
+        "lifecycle_stages": dict(sorted(stages.items())),
+        "health_bands": dict(sorted(bands.items())),
+        "health_histogram": histogram,
+        "scatter": [
+            [int(r.account_id), r.current_value, r.potential_value, r.quadrant, float(r.arr)]
+            for r in scatter
+        ],
+    }
+
+
+def record_day(connection: Connection, day: dt.date) -> dict[str, Any] | None:
+    """(Re)compute and store the figures of `day`; the scoring run calls this after writing
+    the date's snapshots, in the same transaction."""
+    forget_day(connection, day)
+    row = summarise_day(connection, day)
+    if row is not None:
+        connection.execute(insert(table_of(PortfolioDay)), [row])
+    return row
+
+
+def forget_day(connection: Connection, day: dt.date) -> None:
+    """Drop the stored figures of `day` (its snapshots changed; the next read recomputes)."""
+    days = table_of(PortfolioDay)
+    connection.execute(delete(days).where(days.c.as_of == day))
+
+
+def _as_dict(row: Any) -> dict[str, Any]:
+    return {c.name: getattr(row, c.name) for c in table_of(PortfolioDay).columns}
+
+
+def portfolio_days(session: Session, days: list[dt.date]) -> dict[dt.date, dict[str, Any]]:
+    """The stored figures of `days`, computing and storing any date not yet summarised.
+
+    Two readers may compute the same missing date at once: the second one's insert fails on
+    the primary key inside a savepoint and it keeps its own (identical) figures.
+    """
+    table = table_of(PortfolioDay)
+    found = {
+        r.as_of: _as_dict(r) for r in session.execute(select(table).where(table.c.as_of.in_(days)))
+    }
+    for day in days:
+        if day in found:
+            continue
+        row = summarise_day(session.connection(), day)
+        if row is None:
+            continue
+        try:
+            with session.begin_nested():
+                session.connection().execute(insert(table), [row])
+        except IntegrityError:
+            pass
+        found[day] = row
+    return found
+
+
+def scored_dates(session: Session, limit: int) -> list[dt.date]:
+    """The latest `limit` as-of dates with snapshots, oldest first (the `as_of` index)."""
+    days = session.scalars(
+        select(ScoreSnapshot.as_of).distinct().order_by(ScoreSnapshot.as_of.desc()).limit(limit)
+    )
+    return sorted(days)
+
+
+def open_alert_counts(session: Session) -> tuple[dict[str, int], int]:
+    """Open (or acknowledged) alerts per rule, and how many accounts have any."""
+    open_now = is_open()
+    by_rule = session.execute(
+        select(Alert.rule_id, func.count()).where(open_now).group_by(Alert.rule_id)
+    ).all()
+    accounts = session.scalar(select(func.count(func.distinct(Alert.account_id))).where(open_now))
+    return {str(k): int(v) for k, v in sorted(by_rule)}, int(accounts or 0)
+
+
+def arr_at_risk(session: Session) -> float:
+    """ARR (on each account's latest scored date) of the accounts with open alerts."""
+    alerted = select(Alert.account_id).where(is_open())
+    total = session.scalar(
+        select(func.coalesce(func.sum(LatestScore.arr), 0)).where(
+            LatestScore.account_id.in_(alerted)
+        )
+    )
+    return float(total or 0)
 
 
 def portfolio_summary(session: Session, as_of: dt.date | None = None) -> dict[str, Any]:
-    """Counts of the snapshot of `as_of` (default: the latest scored date)."""
+    """The figures of `as_of` (default: the latest scored date) and the open alerts now."""
     day = as_of or session.scalar(select(func.max(ScoreSnapshot.as_of)))
-    if day is None:
-        return {"as_of": None, "accounts": 0}
-    snap = ScoreSnapshot
-    where = snap.as_of == day
-
-    def grouped(column: Any) -> dict[str, int]:
-        rows = session.execute(select(column, func.count()).where(where).group_by(column)).all()
-        return {str(k): int(v) for k, v in sorted(rows, key=lambda r: str(r[0]))}
-
-    band = case(
-        (snap.health_score >= HEALTHY_MIN, "healthy"),
-        (snap.health_score >= WATCH_MIN, "watch"),
-        else_="at_risk",
-    )
-    totals = session.execute(
-        select(func.count(), func.avg(snap.health_score), func.avg(snap.value_score)).where(where)
-    ).one()
-    open_alerts = session.execute(
-        select(Alert.rule_id, func.count())
-        .where(Alert.closed_as_of.is_(None), Alert.status.in_(("open", "acknowledged")))
-        .group_by(Alert.rule_id)
-    ).all()
-    alerted = session.scalar(
-        select(func.count(func.distinct(Alert.account_id))).where(
-            Alert.closed_as_of.is_(None), Alert.status.in_(("open", "acknowledged"))
-        )
-    )
+    figures = portfolio_days(session, [day]).get(day) if day is not None else None
+    if day is None or figures is None:
+        return {"as_of": day.isoformat() if day else None, "accounts": 0}
+    open_alerts, alerted = open_alert_counts(session)
     churned = session.scalar(select(func.count()).where(Account.status == "churned"))
     return {
         "as_of": day.isoformat(),
-        "accounts": int(totals[0]),
-        "avg_health_score": round(float(totals[1] or 0), 1),
-        "avg_value_score": round(float(totals[2] or 0), 1),
-        "quadrants": grouped(snap.quadrant),
-        "lifecycle_stages": grouped(snap.lifecycle_stage),
-        "health_bands": grouped(band),
-        "open_alerts": {str(k): int(v) for k, v in sorted(open_alerts)},
-        "accounts_with_open_alerts": int(alerted or 0),
+        "accounts": figures["accounts"],
+        "avg_health_score": figures["avg_health_score"],
+        "avg_value_score": figures["avg_value_score"],
+        "arr": figures["arr"],
+        "quadrants": figures["quadrants"],
+        "lifecycle_stages": figures["lifecycle_stages"],
+        "health_bands": figures["health_bands"],
+        "open_alerts": open_alerts,
+        "accounts_with_open_alerts": alerted,
         "churned_accounts": int(churned or 0),
     }
 
@@ -78,6 +212,7 @@ def portfolio(
     try:
         with runtime.sessions() as session:
             summary = portfolio_summary(session, parse_date(as_of, "--as-of"))
+            session.commit()  # keep figures computed for a date scored before they were kept
     finally:
         runtime.close()
     if json_out:

@@ -30,6 +30,7 @@ from tenure.scoring.health import score_health
 from tenure.scoring.latest import mark_latest
 from tenure.scoring.lifecycle import add_months, assign_stage
 from tenure.scoring.models import ScoreSnapshot
+from tenure.scoring.portfolio import record_day
 from tenure.scoring.rfm import score_rfm
 from tenure.scoring.value import score_value
 
@@ -130,6 +131,7 @@ def compute_scores(features: pd.DataFrame, config: TenureConfig, as_of: dt.date)
     out["rfm_code"] = rfm["rfm_code"]
     out["lifecycle_stage"] = stage
     out["health_score"] = health.astype("float64")
+    out["arr"] = pd.to_numeric(features["arr"], errors="coerce").astype("float64").round(2)
     breakdown = _health_breakdown(features, contributions, config)
     out["health_breakdown"] = pd.Series(breakdown, index=out.index, dtype=object)
     value_cols = [c for c in value.columns if c != "quadrant"]
@@ -186,6 +188,7 @@ def score_accounts(
         json_text={"features", "health_breakdown", "value_breakdown"},
     )
     mark_latest(connection, as_of)
+    record_day(connection, as_of)
     lap("snapshots")
 
     firings = evaluate_rules(features, rules, as_of)

@@ -10,8 +10,9 @@ from fastapi.responses import Response
 
 from tenure.auth.deps import OptionalPrincipal
 from tenure.kit.deps import SessionDep
+from tenure.risk.models import SEVERITIES
 from tenure.risk.queries import list_alerts
-from tenure.risk.schemas import ALERT_STATUS_FILTERS, SEVERITIES
+from tenure.risk.schemas import ALERT_STATUS_FILTERS
 from tenure.web import queries
 from tenure.web.listing import choice, last_page, page_link, page_number
 from tenure.web.templating import is_htmx, login_redirect, render

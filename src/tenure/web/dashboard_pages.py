@@ -9,30 +9,28 @@ from fastapi.responses import Response
 
 from tenure.auth.deps import OptionalPrincipal
 from tenure.kit.deps import SessionDep
-from tenure.scoring.portfolio import portfolio_summary
+from tenure.scoring.portfolio import (
+    SCATTER_POINTS,
+    arr_at_risk,
+    portfolio_days,
+    portfolio_summary,
+)
 from tenure.web import charts, queries
 from tenure.web.i18n import label_of, translator
 from tenure.web.templating import login_redirect, render, request_language
 
 AT_RISK_ROWS = 10
-TREND_CACHE_DATES = 1000
 
 router = APIRouter(include_in_schema=False)
 
 
-def _trend_cache(request: Request) -> dict[dt.date, tuple[int, int]]:
-    """Per-app counts of past snapshot dates (kept on the app, not in a module global)."""
-    state = request.app.state
-    cache: dict[dt.date, tuple[int, int]] | None = getattr(state, "web_trend_cache", None)
-    if cache is None or len(cache) > TREND_CACHE_DATES:
-        cache = {}
-        state.web_trend_cache = cache
-    return cache
-
-
 @router.get("/")
 def dashboard(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
-    """The portfolio at a glance, from the latest scoring run."""
+    """The portfolio at a glance, from the latest scoring run.
+
+    The date's figures are one stored row (`portfolio_days`); only open alerts, the ARR
+    behind them and the at-risk list are read live.
+    """
     if principal is None:
         return login_redirect(request)
     language = request_language(request, principal)
@@ -44,31 +42,27 @@ def dashboard(request: Request, session: SessionDep, principal: OptionalPrincipa
     at_risk = []
     if scored:
         day = dt.date.fromisoformat(summary["as_of"])
-        points = queries.quadrant_points(session, day)
+        figures = portfolio_days(session, [day])[day]
+        points = queries.quadrant_points(session, figures)
         chart_options = {
             "quadrant": charts.quadrant_scatter(points, t, label),
-            "health": charts.health_histogram(queries.health_histogram(session, day), t),
+            "health": charts.health_histogram(figures["health_histogram"], t),
             "funnel": charts.stage_funnel(
                 queries.stage_funnel(summary["lifecycle_stages"]), t, label
             ),
-            "trend": charts.at_risk_trend(
-                queries.at_risk_trend(session, cache=_trend_cache(request)), t
-            ),
+            "trend": charts.at_risk_trend(queries.at_risk_trend(session), t),
         }
-        arr = queries.arr_totals(session)
         kpis = {
             "accounts": summary["accounts"],
             "avg_health": summary["avg_health_score"],
             "avg_value": summary["avg_value_score"],
             "open_alerts": sum(summary["open_alerts"].values()),
             "accounts_with_alerts": summary["accounts_with_open_alerts"],
-            "arr_at_risk": arr["at_risk"],
-            "arr_total": arr["total"],
-            "sampled": len(points) if len(points) >= queries.SCATTER_POINTS else None,
+            "arr_at_risk": arr_at_risk(session),
+            "arr_total": summary["arr"],
+            "sampled": len(points) if len(points) >= SCATTER_POINTS else None,
         }
-        at_risk = queries.account_summaries(
-            session, queries.at_risk_ids(session, day, AT_RISK_ROWS)
-        )
+        at_risk = queries.account_summaries(session, queries.at_risk_ids(session, AT_RISK_ROWS))
     return render(
         request,
         "dashboard.html",

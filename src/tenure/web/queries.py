@@ -1,91 +1,50 @@
-"""What the dashboard charts read: set-based queries over one snapshot date and the history."""
+"""What the dashboard charts read: stored per-date figures, names, and the live at-risk list."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tenure.accounts.models import Account, User
-from tenure.accounts.schemas import WATCH_MIN, AccountSummary
+from tenure.accounts.schemas import AccountSummary
 from tenure.accounts.summary import SummaryQuery, summary_fields
-from tenure.commerce.models import Subscription, SubscriptionStatus
-from tenure.risk.models import OPEN_STATUSES, Alert
+from tenure.risk.models import Alert, is_open
 from tenure.scoring.lifecycle import STAGES
-from tenure.scoring.models import ScoreSnapshot
+from tenure.scoring.models import LatestScore
+from tenure.scoring.portfolio import portfolio_days, scored_dates
 
-SCATTER_POINTS = 1500  # the largest accounts by ARR; more points only blur the chart
+_ID_CHUNK = 500  # ids per IN list (SQLite's parameter limit is far above; plans stay simple)
+
 TREND_DATES = 26
-HISTOGRAM_BINS = 10
 
 
-def _active_arr() -> Any:
-    return (
-        select(Subscription.account_id, func.sum(Subscription.arr).label("arr"))
-        .where(Subscription.status == SubscriptionStatus.ACTIVE.value)
-        .group_by(Subscription.account_id)
-        .subquery("active_arr")
-    )
-
-
-def arr_totals(session: Session) -> dict[str, float]:
-    """Active ARR of the whole book and of the accounts with open alerts."""
-    arr = _active_arr()
-    alerted = select(Alert.account_id).where(Alert.status.in_(OPEN_STATUSES)).distinct()
-    total = session.scalar(select(func.coalesce(func.sum(arr.c.arr), 0)))
-    at_risk = session.scalar(
-        select(func.coalesce(func.sum(arr.c.arr), 0)).where(arr.c.account_id.in_(alerted))
-    )
-    return {"total": float(total or 0), "at_risk": float(at_risk or 0)}
-
-
-def quadrant_points(
-    session: Session, day: dt.date, limit: int = SCATTER_POINTS
-) -> list[dict[str, Any]]:
-    """Current and potential value, quadrant and ARR of the largest accounts scored on `day`."""
-    arr = _active_arr()
-    arr_value = func.coalesce(arr.c.arr, 0)
-    rows = session.execute(
-        select(
-            Account.external_id,
-            Account.name,
-            ScoreSnapshot.current_value,
-            ScoreSnapshot.potential_value,
-            ScoreSnapshot.quadrant,
-            arr_value.label("arr"),
+def quadrant_points(session: Session, figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stored scatter of a date (largest accounts by ARR) with current names and keys."""
+    scatter = figures["scatter"]
+    ids = [int(p[0]) for p in scatter]
+    names = {
+        r.id: (r.external_id, r.name)
+        for start in range(0, len(ids), _ID_CHUNK)
+        for r in session.execute(
+            select(Account.id, Account.external_id, Account.name).where(
+                Account.id.in_(ids[start : start + _ID_CHUNK])
+            )
         )
-        .join(ScoreSnapshot, ScoreSnapshot.account_id == Account.id)
-        .outerjoin(arr, arr.c.account_id == Account.id)
-        .where(ScoreSnapshot.as_of == day)
-        .order_by(arr_value.desc(), Account.id)
-        .limit(limit)
-    ).all()
+    }
     return [
         {
-            "key": r.external_id,
-            "name": r.name,
-            "current": round(r.current_value, 1),
-            "potential": round(r.potential_value, 1),
-            "quadrant": r.quadrant,
-            "arr": float(r.arr),
+            "key": names[account_id][0],
+            "name": names[account_id][1],
+            "current": round(current, 1),
+            "potential": round(potential, 1),
+            "quadrant": quadrant,
+            "arr": float(arr),
         }
-        for r in rows
+        for account_id, current, potential, quadrant, arr in scatter
+        if account_id in names
     ]
-
-
-def health_histogram(session: Session, day: dt.date) -> list[int]:
-    """Accounts scored on `day` per health decile: 0-10, 10-20, …, 90-100."""
-    width = 100 // HISTOGRAM_BINS
-    bucket = cast(ScoreSnapshot.health_score / width, Integer)
-    counts = [0] * HISTOGRAM_BINS
-    rows = session.execute(
-        select(bucket, func.count()).where(ScoreSnapshot.as_of == day).group_by(bucket)
-    ).all()
-    for index, count in rows:
-        counts[min(max(int(index or 0), 0), HISTOGRAM_BINS - 1)] += int(count)
-    return counts
 
 
 def stage_funnel(stages: dict[str, int]) -> list[dict[str, Any]]:
@@ -94,52 +53,33 @@ def stage_funnel(stages: dict[str, int]) -> list[dict[str, Any]]:
     return [{"stage": s, "count": stages.get(s, 0)} for s in ordered]
 
 
-def _day_counts(session: Session, day: dt.date) -> tuple[int, int]:
-    """Accounts scored on `day`, and how many of them had health below the watch band."""
-    total, low = session.execute(
-        select(func.count(), func.sum(cast(ScoreSnapshot.health_score < WATCH_MIN, Integer))).where(
-            ScoreSnapshot.as_of == day
-        )
-    ).one()
-    return int(total or 0), int(low or 0)
+def at_risk_trend(session: Session, dates: int = TREND_DATES) -> list[dict[str, Any]]:
+    """Accounts with health below the watch band on each of the latest snapshot dates."""
+    days = scored_dates(session, dates)
+    figures = portfolio_days(session, days)
+    return [
+        {
+            "as_of": day.isoformat(),
+            "scored": figures[day]["accounts"],
+            "at_risk": figures[day]["low_health"],
+        }
+        for day in days
+        if day in figures
+    ]
 
 
-def at_risk_trend(
-    session: Session,
-    dates: int = TREND_DATES,
-    cache: dict[dt.date, tuple[int, int]] | None = None,
-) -> list[dict[str, Any]]:
-    """Accounts with health below the watch band on each of the latest snapshot dates.
+def at_risk_ids(session: Session, limit: int) -> list[int]:
+    """Accounts with open alerts, lowest latest health first.
 
-    Counts of dates before the latest one are kept in `cache` (re-scoring a date gives the
-    same result), so a page view reads the index of dates and one date's snapshots.
+    Walks `latest_scores` in health order and stops at `limit` accounts with an open alert
+    (the partial index of open alerts answers each probe).
     """
-    days = sorted(
-        session.scalars(
-            select(ScoreSnapshot.as_of).distinct().order_by(ScoreSnapshot.as_of.desc()).limit(dates)
-        )
-    )
-    points = []
-    for index, day in enumerate(days):
-        latest = index == len(days) - 1
-        if cache is not None and not latest and day in cache:
-            total, low = cache[day]
-        else:
-            total, low = _day_counts(session, day)
-            if cache is not None and not latest:
-                cache[day] = (total, low)
-        points.append({"as_of": day.isoformat(), "scored": total, "at_risk": low})
-    return points
-
-
-def at_risk_ids(session: Session, day: dt.date, limit: int) -> list[int]:
-    """Accounts scored on `day` with open alerts, lowest health first."""
-    alerted = select(Alert.account_id).where(Alert.status.in_(OPEN_STATUSES)).distinct()
+    alerted = select(Alert.id).where(Alert.account_id == LatestScore.account_id, is_open()).exists()
     return list(
         session.scalars(
-            select(ScoreSnapshot.account_id)
-            .where(ScoreSnapshot.as_of == day, ScoreSnapshot.account_id.in_(alerted))
-            .order_by(ScoreSnapshot.health_score, ScoreSnapshot.account_id)
+            select(LatestScore.account_id)
+            .where(LatestScore.health_score.is_not(None), alerted)
+            .order_by(LatestScore.health_score, LatestScore.account_id)
             .limit(limit)
         )
     )
