@@ -134,6 +134,29 @@ class RiskConfig(_Strict):
     rules: list[RiskRule] = Field(default_factory=list)
 
 
+class EngagementConfig(_Strict):
+    """Limits every outgoing message to a customer contact honours (guide, section 2.3)."""
+
+    # Public address of this server, for links in messages (unsubscribe, surveys).
+    base_url: str = Field("http://127.0.0.1:8000", pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    # Contacts without a time zone are treated as being in this one.
+    default_timezone: str = "Asia/Shanghai"
+    # No message reaches a contact between these local times; it waits for the end instead.
+    quiet_hours_start: str = Field("21:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    quiet_hours_end: str = Field("08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    # At most this many messages per contact in any window of this many days (0: no cap).
+    max_messages_per_contact: int = Field(3, ge=0, le=1000)
+    cap_window_days: int = Field(7, ge=1, le=365)
+    # Delivery: attempts before a message is dead, and the back-off between them.
+    max_attempts: int = Field(8, ge=1, le=100)
+    retry_base_seconds: float = Field(30.0, gt=0, le=3600)
+    retry_max_seconds: float = Field(6 * 3600.0, gt=0, le=7 * 24 * 3600)
+    # NPS survey links expire after this many days; non-respondents get reminders.
+    survey_valid_days: int = Field(14, ge=1, le=365)
+    survey_reminder_days: int = Field(3, ge=1, le=90)
+    survey_max_reminders: int = Field(1, ge=0, le=5)
+
+
 class TenureConfig(_Strict):
     """Everything `tenure.toml` configures, with the guide's defaults."""
 
@@ -143,6 +166,7 @@ class TenureConfig(_Strict):
     features: FeaturesConfig
     health: HealthConfig
     risk: RiskConfig = Field(default_factory=RiskConfig)
+    engagement: EngagementConfig = Field(default_factory=EngagementConfig)
 
 
 def _loc(parts: tuple[int | str, ...]) -> str:
@@ -191,7 +215,25 @@ def semantic_problems(config: TenureConfig) -> list[tuple[str, str]]:
             compile_rule(rule.expression, FEATURE_NAMES)
         except RuleError as exc:
             problems.append((f"risk.rules[{i}].expression", exc.reason))
+    if not _known_timezone(config.engagement.default_timezone):
+        problems.append(
+            (
+                "engagement.default_timezone",
+                f"unknown time zone {config.engagement.default_timezone!r} "
+                "(an IANA name such as 'Asia/Shanghai')",
+            )
+        )
     return problems
+
+
+def _known_timezone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _raw_rule_problems(data: dict[str, Any]) -> list[tuple[str, str]]:

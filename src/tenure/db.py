@@ -70,8 +70,9 @@ def migrations_dir() -> Path:
     return Path(__file__).parent / "migrations"
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema of `engine` to `revision` with Alembic."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema of `engine` to `revision` with Alembic (default: every head, so
+    migrations written side by side on branches apply before a merge revision joins them)."""
     from alembic import command
     from alembic.config import Config
 
@@ -86,9 +87,13 @@ def all_models() -> None:
     """Import every model module so `Base.metadata` knows every table."""
     from tenure.accounts import models as _accounts  # noqa: F401
     from tenure.auth import models as _auth  # noqa: F401
+    from tenure.channels import models as _channels  # noqa: F401
     from tenure.commerce import models as _commerce  # noqa: F401
     from tenure.configs import models as _configs  # noqa: F401
+    from tenure.content import models as _content  # noqa: F401
+    from tenure.engagement import models as _engagement  # noqa: F401
     from tenure.feedback import models as _feedback  # noqa: F401
     from tenure.risk import models as _risk  # noqa: F401
     from tenure.scoring import models as _scoring  # noqa: F401
+    from tenure.surveys import models as _surveys  # noqa: F401
     from tenure.tracking import models as _tracking  # noqa: F401

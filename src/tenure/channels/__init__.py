@@ -1,0 +1,1 @@
+"""Delivery channels: SMTP email, signed webhook, Slack, WeCom, DingTalk, Feishu (plugins)."""

@@ -1,0 +1,1 @@
+"""Playbooks, tasks and the transactional outbox of every outgoing message."""

@@ -1,0 +1,1 @@
+"""NPS surveys: signed, expiring links, the hosted survey page, reminders."""
