@@ -121,11 +121,15 @@ def api_router() -> APIRouter:
     """Every REST endpoint under /api/v1."""
     # Imported here: the domain routers import the payload rules of this module.
     from tenure.accounts.api import router as accounts_router
+    from tenure.channels.api import router as channels_router
     from tenure.commerce.api import router as commerce_router
     from tenure.configs.api import router as config_router
+    from tenure.content.api import router as content_router
+    from tenure.engagement.api import router as engagement_router
     from tenure.feedback.api import router as feedback_router
     from tenure.risk.api import router as alerts_router
     from tenure.scoring.api import router as scores_router
+    from tenure.surveys.api import router as surveys_router
 
     router = APIRouter(
         prefix="/api/v1",
@@ -139,6 +143,10 @@ def api_router() -> APIRouter:
         feedback_router,
         alerts_router,
         config_router,
+        engagement_router,
+        content_router,
+        channels_router,
+        surveys_router,
     ):
         router.include_router(domain)
     return router

@@ -23,7 +23,11 @@ from tenure.auth.service import (
     start_session,
 )
 from tenure.auth.tokens import random_secret
+from tenure.channels import pages as channel_pages
+from tenure.content import pages as content_pages
+from tenure.engagement import pages as engagement_pages
 from tenure.kit.deps import SessionDep
+from tenure.surveys import pages as survey_pages
 from tenure.web import account_pages, alert_pages, dashboard_pages, settings_pages
 from tenure.web.i18n import LANG_COOKIE, normalize
 from tenure.web.templating import STATIC_DIR, STATIC_URL, over_tls, render, safe_next
@@ -147,3 +151,7 @@ router.include_router(dashboard_pages.router)
 router.include_router(account_pages.router)
 router.include_router(alert_pages.router)
 router.include_router(settings_pages.router)
+router.include_router(engagement_pages.router)
+router.include_router(content_pages.router)
+router.include_router(channel_pages.router)
+router.include_router(survey_pages.router)

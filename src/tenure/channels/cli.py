@@ -1,0 +1,7 @@
+"""`tenure channels` commands (see docs/engagement.md)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="channels", no_args_is_help=True)
