@@ -86,6 +86,7 @@ def score_today(runtime: Runtime) -> object:
 
 def default_jobs(score_every: float, flush_every: float = 5.0) -> list[Job]:
     """The jobs `tenure serve` and `tenure worker` run: scoring, and the tracking inbox flush."""
+    from tenure.engagement.engine import engagement_job
     from tenure.tracking.flush import flush_job
 
     jobs = []
@@ -93,4 +94,5 @@ def default_jobs(score_every: float, flush_every: float = 5.0) -> list[Job]:
         jobs.append(flush_job(every=flush_every))
     if score_every > 0:
         jobs.append(Job("score", score_every, score_today))
+    jobs.append(engagement_job())
     return jobs

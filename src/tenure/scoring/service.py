@@ -23,6 +23,8 @@ from tenure.analytics.catalog import FEATURES
 from tenure.analytics.features import build_features
 from tenure.config import TenureConfig
 from tenure.db import table_of
+from tenure.engagement.outbox import utcnow
+from tenure.engagement.triggers import on_scored
 from tenure.events.store import EventStore
 from tenure.kit.bulk import insert_columns, json_lines
 from tenure.risk.service import compile_rules, evaluate_rules, reconcile_alerts
@@ -201,6 +203,8 @@ def score_accounts(
         enabled_rules=[r.id for r, _ in rules],
     )
     lap("alerts")
+    on_scored(session, as_of=as_of, scores=scores, now=utcnow())
+    lap("playbooks")
     run.accounts = len(features)
     run.alerts_opened = changes.opened
     run.alerts_refreshed = changes.refreshed

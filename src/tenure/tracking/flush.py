@@ -29,6 +29,7 @@ from sqlalchemy import String, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from tenure.accounts.models import Account, Contact
+from tenure.engagement.triggers import on_events
 from tenure.events.schema import EVENT_SCHEMA
 from tenure.events.store import EventStore
 from tenure.kit.runtime import Runtime
@@ -274,6 +275,8 @@ def _flush_batch(
     with runtime.sessions() as session:
         _apply(session, plan, result)
         session.flush()
+        if plan.events:
+            on_events(session, plan.events, now=now)
         result.moved += delete_rows(session.connection(), moved)
         session.commit()
     result.waiting += len(waiting)
