@@ -95,7 +95,7 @@ class Account(TimestampMixin, Base):
     region: Mapped[str | None] = mapped_column(String(100))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     customer_since: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default=AccountStatus.ACTIVE.value)
+    status: Mapped[str] = mapped_column(String(20), default=AccountStatus.ACTIVE.value, index=True)
     churn_date: Mapped[dt.date | None] = mapped_column(Date)
     churn_reason: Mapped[str | None] = mapped_column(String(300))
     # Potential-value inputs, each on a 0-100 scale (the guide's industry influence,

@@ -148,32 +148,40 @@ def portfolio_days(session: Session, days: list[dt.date]) -> dict[dt.date, dict[
 
 
 def scored_dates(session: Session, limit: int) -> list[dt.date]:
-    """The latest `limit` as-of dates with snapshots, oldest first (the `as_of` index)."""
-    days = session.scalars(
-        select(ScoreSnapshot.as_of).distinct().order_by(ScoreSnapshot.as_of.desc()).limit(limit)
-    )
+    """The latest `limit` as-of dates with snapshots, oldest first: one seek of the `as_of`
+    index per date instead of a DISTINCT over every snapshot."""
+    days: list[dt.date] = []
+    before: dt.date | None = None
+    while len(days) < limit:
+        stmt = select(func.max(ScoreSnapshot.as_of))
+        if before is not None:
+            stmt = stmt.where(ScoreSnapshot.as_of < before)
+        day = session.scalar(stmt)
+        if day is None:
+            break
+        days.append(day)
+        before = day
     return sorted(days)
 
 
-def open_alert_counts(session: Session) -> tuple[dict[str, int], int]:
-    """Open (or acknowledged) alerts per rule, and how many accounts have any."""
-    open_now = is_open()
-    by_rule = session.execute(
-        select(Alert.rule_id, func.count()).where(open_now).group_by(Alert.rule_id)
+def open_alert_counts(session: Session) -> dict[str, int]:
+    """Open (or acknowledged) alerts per rule (the partial index of open rules)."""
+    rows = session.execute(
+        select(Alert.rule_id, func.count()).where(is_open()).group_by(Alert.rule_id)
     ).all()
-    accounts = session.scalar(select(func.count(func.distinct(Alert.account_id))).where(open_now))
-    return {str(k): int(v) for k, v in sorted(by_rule)}, int(accounts or 0)
+    return {str(k): int(v) for k, v in sorted(rows)}
 
 
-def arr_at_risk(session: Session) -> float:
-    """ARR (on each account's latest scored date) of the accounts with open alerts."""
-    alerted = select(Alert.account_id).where(is_open())
-    total = session.scalar(
-        select(func.coalesce(func.sum(LatestScore.arr), 0)).where(
-            LatestScore.account_id.in_(alerted)
-        )
-    )
-    return float(total or 0)
+def alerted_accounts(session: Session) -> tuple[int, float]:
+    """How many accounts have open alerts, and their ARR (on each one's latest scored
+    date), in one pass over the partial index of open alerts."""
+    alerted = select(Alert.account_id).where(is_open()).distinct().subquery("alerted")
+    count, arr = session.execute(
+        select(func.count(), func.coalesce(func.sum(LatestScore.arr), 0))
+        .select_from(alerted)
+        .outerjoin(LatestScore, LatestScore.account_id == alerted.c.account_id)
+    ).one()
+    return int(count or 0), float(arr or 0)
 
 
 def portfolio_summary(session: Session, as_of: dt.date | None = None) -> dict[str, Any]:
@@ -182,7 +190,8 @@ def portfolio_summary(session: Session, as_of: dt.date | None = None) -> dict[st
     figures = portfolio_days(session, [day]).get(day) if day is not None else None
     if day is None or figures is None:
         return {"as_of": day.isoformat() if day else None, "accounts": 0}
-    open_alerts, alerted = open_alert_counts(session)
+    open_alerts = open_alert_counts(session)
+    alerted, arr_at_risk = alerted_accounts(session)
     churned = session.scalar(select(func.count()).where(Account.status == "churned"))
     return {
         "as_of": day.isoformat(),
@@ -195,6 +204,7 @@ def portfolio_summary(session: Session, as_of: dt.date | None = None) -> dict[st
         "health_bands": figures["health_bands"],
         "open_alerts": open_alerts,
         "accounts_with_open_alerts": alerted,
+        "arr_at_risk": arr_at_risk,
         "churned_accounts": int(churned or 0),
     }
 

@@ -22,7 +22,7 @@ from tenure.accounts.models import Account
 from tenure.analytics.catalog import FEATURES
 from tenure.analytics.features import build_features
 from tenure.config import TenureConfig
-from tenure.db import table_of
+from tenure.db import refresh_statistics, table_of
 from tenure.engagement.outbox import utcnow
 from tenure.engagement.triggers import on_scored
 from tenure.events.store import EventStore
@@ -205,6 +205,7 @@ def score_accounts(
     lap("alerts")
     on_scored(session, as_of=as_of, scores=scores, now=utcnow())
     lap("playbooks")
+    refresh_statistics(session.connection())
     run.accounts = len(features)
     run.alerts_opened = changes.opened
     run.alerts_refreshed = changes.refreshed

@@ -11,7 +11,6 @@ from tenure.auth.deps import OptionalPrincipal
 from tenure.kit.deps import SessionDep
 from tenure.scoring.portfolio import (
     SCATTER_POINTS,
-    arr_at_risk,
     portfolio_days,
     portfolio_summary,
 )
@@ -58,7 +57,7 @@ def dashboard(request: Request, session: SessionDep, principal: OptionalPrincipa
             "avg_value": summary["avg_value_score"],
             "open_alerts": sum(summary["open_alerts"].values()),
             "accounts_with_alerts": summary["accounts_with_open_alerts"],
-            "arr_at_risk": arr_at_risk(session),
+            "arr_at_risk": summary["arr_at_risk"],
             "arr_total": summary["arr"],
             "sampled": len(points) if len(points) >= SCATTER_POINTS else None,
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.accounts.models import Account, User
@@ -102,13 +102,16 @@ def team(session: Session) -> list[tuple[str, str]]:
 
 
 def alert_rules(session: Session) -> list[tuple[str, str]]:
-    """(rule id, rule name) of every rule that has fired, for the alert filter."""
-    rows = session.execute(
-        select(Alert.rule_id, func.max(Alert.rule_name))
-        .group_by(Alert.rule_id)
-        .order_by(Alert.rule_id)
-    ).all()
-    return [(r[0], r[1]) for r in rows]
+    """(rule id, rule name) of every rule that has fired, for the alert filter: the ids
+    from the rule index, each name from one of its alerts."""
+    ids = list(session.scalars(select(Alert.rule_id).distinct().order_by(Alert.rule_id)))
+    return [
+        (
+            rule,
+            session.scalar(select(Alert.rule_name).where(Alert.rule_id == rule).limit(1)) or rule,
+        )
+        for rule in ids
+    ]
 
 
 def account_owners(session: Session, account_ids: set[int]) -> dict[int, int | None]:

@@ -57,6 +57,17 @@ def upgrade() -> None:
             sqlite_where=sa.text("status IN ('open', 'acknowledged')"),
             postgresql_where=sa.text("status IN ('open', 'acknowledged')"),
         )
+        batch_op.create_index(
+            "ix_alerts_open_rules",
+            ["rule_id", "account_id"],
+            unique=False,
+            sqlite_where=sa.text("status IN ('open', 'acknowledged')"),
+            postgresql_where=sa.text("status IN ('open', 'acknowledged')"),
+        )
+        batch_op.drop_index("ix_alerts_status")
+
+    with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.create_index("ix_accounts_status", ["status"], unique=False)
 
     with op.batch_alter_table("latest_scores", schema=None) as batch_op:
         batch_op.add_column(sa.Column("arr", sa.Float(), nullable=True))
@@ -92,7 +103,16 @@ def downgrade() -> None:
     with op.batch_alter_table("latest_scores", schema=None) as batch_op:
         batch_op.drop_column("arr")
 
+    with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.drop_index("ix_accounts_status")
+
     with op.batch_alter_table("alerts", schema=None) as batch_op:
+        batch_op.create_index("ix_alerts_status", ["status"], unique=False)
+        batch_op.drop_index(
+            "ix_alerts_open_rules",
+            sqlite_where=sa.text("status IN ('open', 'acknowledged')"),
+            postgresql_where=sa.text("status IN ('open', 'acknowledged')"),
+        )
         batch_op.drop_index(
             "ix_alerts_open_queue",
             sqlite_where=sa.text("status IN ('open', 'acknowledged')"),
