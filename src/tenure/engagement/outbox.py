@@ -69,12 +69,14 @@ def default_endpoint(session: Session, kind: str, account_id: int | None) -> int
     return found
 
 
-def enqueue(session: Session, draft: Draft) -> OutboxMessage:
-    """Add `draft` to the outbox in the caller's transaction (flushed, not committed)."""
+def enqueue(session: Session, draft: Draft, *, now: dt.datetime | None = None) -> OutboxMessage:
+    """Add `draft` to the outbox in the caller's transaction (flushed, not committed); it is
+    due at `draft.not_before`, else `now` (default: the clock)."""
     key = draft.idempotency_key or uuid.uuid4().hex
     existing = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
     if existing is not None:
         return existing
+    now = now or utcnow()
     endpoint = draft.endpoint_id
     if endpoint is None:
         endpoint = default_endpoint(session, draft.channel, draft.account_id)
@@ -95,7 +97,8 @@ def enqueue(session: Session, draft: Draft) -> OutboxMessage:
         links=draft.links,
         status=OutboxStatus.QUEUED.value,
         attempts=0,
-        next_attempt_at=draft.not_before or utcnow(),
+        next_attempt_at=draft.not_before or now,
+        created_at=now,  # the decision's time: frequency caps count from it
         run_id=draft.run_id,
     )
     session.add(message)

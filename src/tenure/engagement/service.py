@@ -79,6 +79,11 @@ def get_playbook(session: Session, key: str | int) -> Playbook:
     return playbook
 
 
+def exists(key: object) -> Any:
+    """A statement selecting the id of the playbook with `key` (None when there is none)."""
+    return select(Playbook.id).where(Playbook.key == str(key))
+
+
 def read_playbook(session: Session, key: str | int) -> PlaybookRead:
     """A playbook with its run counts."""
     playbook = get_playbook(session, key)

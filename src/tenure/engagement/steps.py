@@ -221,6 +221,7 @@ def _send(ctx: StepContext, step: SendStep) -> None:
                 idempotency_key=f"run-{ctx.run.id}-step-{ctx.index}-contact-{contact.id}",
                 not_before=decision.not_before,
             ),
+            now=ctx.now,
         )
         detail: dict[str, Any] = {"template": step.template, "channel": decision.channel}
         if decision.not_before is not None:
@@ -281,6 +282,7 @@ def _notify_owner(ctx: StepContext, step: NotifyOwnerStep) -> None:
             run_id=ctx.run.id,
             idempotency_key=f"run-{ctx.run.id}-step-{ctx.index}-owner-{owner.id}",
         ),
+        now=ctx.now,
     )
     ctx.log("notify_owner", "queued", {"template": step.template, "channel": channel,
                                        "user": owner.email}, outbox_id=message.id)  # fmt: skip
