@@ -99,12 +99,9 @@ def list_runs(
 @playbooks_app.command("install-shipped")
 def install_shipped(home: HomeOpt = None, database_url: DatabaseUrlOpt = None) -> None:
     """Add or refresh the playbooks (and their templates) shipped from the strategy guide."""
-    from tenure.content.service import install_shipped as install_content
-
     runtime = open_runtime(home, database_url)
     try:
         with runtime.sessions() as session:
-            install_content(session)
             outcome = service.install_shipped(session, "cli")
             session.commit()
     finally:

@@ -165,7 +165,11 @@ def delete_playbook(session: Session, actor: Principal | str, key: str | int) ->
 
 
 def install_shipped(session: Session, actor: Principal | str = "system") -> dict[str, str]:
-    """Add or refresh the shipped playbooks; one an admin edited is left alone."""
+    """Add or refresh the shipped playbooks and the templates they send; a playbook or
+    template an admin edited is left alone."""
+    from tenure.content.service import install_shipped as install_content
+
+    install_content(session, actor)
     outcome: dict[str, str] = {}
     for spec in SHIPPED:
         definition = PlaybookDefinition.model_validate(spec["definition"])

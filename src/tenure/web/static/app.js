@@ -128,4 +128,23 @@
     var button = event.target.closest("[data-alert-action]");
     if (button) runAlertAction(button);
   });
+
+  // Tasks: "done" posts the new status to the REST API and marks the row.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-task-done]");
+    if (!button) return;
+    var headers = { "Accept": "application/json", "Content-Type": "application/json" };
+    var token = csrfToken();
+    if (token) headers["X-CSRF-Token"] = token;
+    button.disabled = true;
+    fetch(button.dataset.url, {
+      method: "POST", headers: headers, credentials: "same-origin",
+      body: JSON.stringify({ status: "done" })
+    }).then(function (response) {
+      var row = button.closest("tr");
+      if (response.ok && row) { row.classList.add("done"); button.remove(); return; }
+      button.disabled = false;
+      button.title = String(response.status);
+    });
+  });
 })();
