@@ -35,11 +35,15 @@ def _problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
     out = []
     for error in exc.errors():
         path = prefix
+        previous: object = None
         for part in error["loc"]:
             if isinstance(part, int):
                 path += f"[{part}]"
-            elif part not in ("EventTrigger", "RuleTrigger") and not str(part).endswith("Step"):
+            elif previous == "trigger" or isinstance(previous, int):
+                pass  # the discriminator's value (`rule`, `send`) pydantic puts in the path
+            else:
                 path += ("." if path else "") + str(part)
+            previous = part
         out.append((path or "definition", error["msg"].removeprefix("Value error, ")))
     return out
 
