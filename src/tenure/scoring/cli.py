@@ -20,11 +20,13 @@ AsOfOpt = Annotated[
 ]
 
 
-def run_score(runtime: Runtime, as_of: dt.date) -> ScoreRun:
-    """Score `as_of` in one transaction on `runtime`."""
+def run_score(runtime: Runtime, as_of: dt.date, *, playbooks: bool = True) -> ScoreRun:
+    """Score `as_of` in one transaction on `runtime` (see `score_accounts`)."""
     store = EventStore(runtime.settings.events_path)
     with runtime.sessions() as session, session.begin():
-        return score_accounts(session, store=store, config=runtime.config, as_of=as_of)
+        return score_accounts(
+            session, store=store, config=runtime.config, as_of=as_of, playbooks=playbooks
+        )
 
 
 def _summary(run: ScoreRun) -> Table:
@@ -36,6 +38,7 @@ def _summary(run: ScoreRun) -> Table:
     for name, count in run.stages.items():
         table.add_row(f"stage {name}", str(count))
     table.add_row("alerts opened", str(run.alerts_opened))
+    table.add_row("playbook runs started", str(run.playbook_runs))
     table.add_row("alerts still firing", str(run.alerts_refreshed))
     table.add_row("alerts closed", str(run.alerts_closed))
     table.add_row("seconds", f"{sum(run.seconds.values()):.2f}")
@@ -93,7 +96,8 @@ def backfill(
             task = bar.add_task("", total=len(dates))
             for day in dates:
                 bar.update(task, description=day.isoformat())
-                runs.append(run_score(runtime, day))
+                # Only the newest date triggers playbooks: the past ones are history.
+                runs.append(run_score(runtime, day, playbooks=day == dates[-1]))
                 bar.advance(task)
     finally:
         runtime.close()

@@ -48,6 +48,7 @@ class ScoreRun:
     alerts_opened: int = 0
     alerts_refreshed: int = 0
     alerts_closed: int = 0
+    playbook_runs: int = 0
     quadrants: dict[str, int] = field(default_factory=dict)
     stages: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -59,6 +60,7 @@ class ScoreRun:
             "alerts_opened": self.alerts_opened,
             "alerts_refreshed": self.alerts_refreshed,
             "alerts_closed": self.alerts_closed,
+            "playbook_runs": self.playbook_runs,
             "quadrants": self.quadrants,
             "stages": self.stages,
             "seconds": self.seconds,
@@ -149,11 +151,14 @@ def score_accounts(
     config: TenureConfig,
     as_of: dt.date,
     progress: Callable[[str], None] | None = None,
+    playbooks: bool = True,
 ) -> ScoreRun:
-    """Score every current customer as of `as_of` and reconcile their alerts.
+    """Score every current customer as of `as_of`, reconcile their alerts and (unless
+    `playbooks` is false, as for the past dates of a backfill) enrol accounts in the
+    playbooks triggered by rules, stages and quadrants.
 
-    The caller owns the transaction: snapshots and alerts are written in the session and
-    committed together, so a failed run leaves the previous state untouched.
+    The caller owns the transaction: snapshots, alerts and enrolments are written in the
+    session and committed together, so a failed run leaves the previous state untouched.
     """
     run = ScoreRun(as_of=as_of)
     clock = time.perf_counter()
@@ -203,8 +208,9 @@ def score_accounts(
         enabled_rules=[r.id for r, _ in rules],
     )
     lap("alerts")
-    on_scored(session, as_of=as_of, scores=scores, now=utcnow())
-    lap("playbooks")
+    if playbooks:
+        run.playbook_runs = len(on_scored(session, as_of=as_of, scores=scores, now=utcnow()))
+        lap("playbooks")
     refresh_statistics(session.connection())
     run.accounts = len(features)
     run.alerts_opened = changes.opened
