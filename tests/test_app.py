@@ -57,13 +57,17 @@ def test_scheduler_runs_due_jobs_and_survives_failures(runtime: Runtime) -> None
 
 
 def test_default_score_job_scores_today(runtime: Runtime) -> None:
-    scheduler = Scheduler(runtime, default_jobs(score_every=300, flush_every=0))
+    only_scoring = default_jobs(
+        score_every=300, flush_every=0, engage_every=0, dispatch_every=0, remind_every=0
+    )
+    scheduler = Scheduler(runtime, only_scoring)
     assert scheduler.run_due(now=0) == ["score"]
     assert scheduler.jobs[0].last_error is None
     with runtime.sessions() as s:
         assert s.query(ScoreSnapshot).filter_by(as_of=dt.date.today()).count() == 0  # no accounts
-    assert default_jobs(score_every=0, flush_every=0) == []
-    assert [j.name for j in default_jobs(score_every=300)] == ["tracking-flush", "score"]
+    assert [j.name for j in default_jobs(score_every=300)] == [
+        "tracking-flush", "score", "engagement", "dispatch", "survey-reminders",
+    ]  # fmt: skip
 
 
 def test_nul_characters_are_refused_on_pages_and_api(runtime: Runtime) -> None:

@@ -1,4 +1,5 @@
-"""Scheduled jobs (scoring on an interval, inbox flush), run in the web process or a worker."""
+"""Scheduled jobs (inbox flush, scoring, playbooks, outbox, survey reminders), run in the web
+process or a worker."""
 
 from __future__ import annotations
 
@@ -84,9 +85,20 @@ def score_today(runtime: Runtime) -> object:
     return run_score(runtime, dt.date.today())
 
 
-def default_jobs(score_every: float, flush_every: float = 5.0) -> list[Job]:
-    """The jobs `tenure serve` and `tenure worker` run: scoring, and the tracking inbox flush."""
+def default_jobs(
+    score_every: float,
+    flush_every: float = 5.0,
+    *,
+    engage_every: float = 60.0,
+    dispatch_every: float = 5.0,
+    remind_every: float = 3600.0,
+) -> list[Job]:
+    """The jobs `tenure serve` and `tenure worker` run (an interval of 0 leaves one out):
+    the tracking inbox flush, scoring, the playbook engine, the outbox dispatcher and the
+    survey reminders."""
     from tenure.engagement.engine import engagement_job
+    from tenure.engagement.jobs import dispatch_job
+    from tenure.surveys.jobs import reminder_job
     from tenure.tracking.flush import flush_job
 
     jobs = []
@@ -94,5 +106,10 @@ def default_jobs(score_every: float, flush_every: float = 5.0) -> list[Job]:
         jobs.append(flush_job(every=flush_every))
     if score_every > 0:
         jobs.append(Job("score", score_every, score_today))
-    jobs.append(engagement_job())
+    if engage_every > 0:
+        jobs.append(engagement_job(engage_every))
+    if dispatch_every > 0:
+        jobs.append(dispatch_job(every=dispatch_every))
+    if remind_every > 0:
+        jobs.append(reminder_job(every=remind_every))
     return jobs

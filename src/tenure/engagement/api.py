@@ -17,6 +17,7 @@ from tenure.accounts.writes import Forbidden
 from tenure.api import WritePayload
 from tenure.auth.deps import AdminPrincipal, CurrentPrincipal, Principal, require_principal
 from tenure.engagement import service
+from tenure.engagement.api_outbox import router as outbox_router
 from tenure.engagement.schemas import (
     PlaybookPatch,
     PlaybookRead,
@@ -28,6 +29,7 @@ from tenure.kit.deps import SessionDep
 from tenure.kit.pagination import DEFAULT_LIMIT, Page
 
 router = APIRouter(tags=["playbooks"], dependencies=[Depends(require_principal)])
+router.include_router(outbox_router)
 
 PlaybookKey = Annotated[str, Path(min_length=1, max_length=100, description="the playbook key")]
 RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="the run's id")]

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tenure.engagement import service
+from tenure.engagement import cli_outbox, service
 from tenure.engagement.schemas import PlaybookPatch, PlaybookWrite
 from tenure.errors import TenureError
 from tenure.kit.cli import DatabaseUrlOpt, HomeOpt, JsonOpt, fail, print_json
@@ -217,3 +217,9 @@ def task_done(
     finally:
         runtime.close()
     console.print(f"task {task.id} done: {escape(task.title)}")
+
+
+outbox_app.command("list")(cli_outbox.list_command)
+outbox_app.command("dispatch")(cli_outbox.dispatch_command)
+outbox_app.command("retry")(cli_outbox.retry_command)
+outbox_app.command("cancel")(cli_outbox.cancel_command)
