@@ -33,9 +33,7 @@ app = typer.Typer()
 app.command()(dispatch_command)
 app(sys.argv[1:], prog_name="tenure outbox dispatch")
 """
-# 150, not 300: each webhook delivery currently builds a new TLS context (channels/http.py),
-# ~65-130 ms of CA loading per message, which would put 300 messages far past 30 s.
-MESSAGES = 150
+MESSAGES = 300
 BATCH = 25
 KILL_AT = 60  # the receiver's 60th request: in the third batch of 25
 LEASE = 2.0  # seconds; the claims the killed process held are retaken once it passes
