@@ -374,3 +374,34 @@ class TestStats:
             stats = survey_stats(s, book["ACME"])
             assert (stats.promoters, stats.passives, stats.detractors) == (2, 2, 2)
             assert stats.nps == 0.0
+
+
+def test_two_first_answers_at_once_keep_one_response(pg_runtime: Runtime) -> None:
+    """A double submit: the second answer's insert waits for the first to commit, fails on
+    the external id inside its savepoint, and updates the first one's row instead."""
+    import threading
+
+    book = build_survey_book(pg_runtime)
+    key = load_key(pg_runtime.settings.home)
+    send(pg_runtime, book, key)
+    token = token_of(link_of(pg_runtime, book["C-EN"]))
+    now = utcnow()
+    first = pg_runtime.sessions()
+    record_answer(first, token, 9, "first", now, key=key)  # flushed, not committed
+    results: list[Any] = []
+
+    def second() -> None:
+        with transaction(pg_runtime.sessions) as s:
+            results.append(record_answer(s, token, 4, "second", now, key=key))
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(0.5)
+    assert thread.is_alive()  # waiting on the first answer's uncommitted row
+    first.commit()
+    first.close()
+    thread.join(10)
+    assert results and results[0].updated
+    with pg_runtime.sessions() as s:
+        rows = s.scalars(select(NpsResponse)).all()
+        assert [(r.score, r.comment) for r in rows] == [(4, "second")]

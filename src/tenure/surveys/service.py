@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tenure.accounts.models import Account, Contact
@@ -323,13 +324,25 @@ def record_answer(
     if response is None:
         response = session.scalar(select(NpsResponse).where(NpsResponse.external_id == external_id))
     updated = response is not None
+    fields = {"contact_id": invitation.contact_id, "score": score, "comment": text,
+              "responded_at": now.replace(microsecond=0)}  # fmt: skip
     if response is None:
-        response = NpsResponse(external_id=external_id, account_id=invitation.account_id)
-        session.add(response)
-    response.contact_id = invitation.contact_id
-    response.score = score
-    response.comment = text
-    response.responded_at = now.replace(microsecond=0)
+        try:
+            # Two first answers at once (a double submit): the second one's insert fails
+            # on the external id inside its savepoint and it updates the first's row.
+            with session.begin_nested():
+                response = NpsResponse(
+                    external_id=external_id, account_id=invitation.account_id, **fields
+                )
+                session.add(response)
+                session.flush()
+        except IntegrityError:
+            response = session.scalars(
+                select(NpsResponse).where(NpsResponse.external_id == external_id)
+            ).one()
+            updated = True
+    for name, value in fields.items():
+        setattr(response, name, value)
     session.flush()
     invitation.nps_response_id = response.id
     if invitation.responded_at is None:
