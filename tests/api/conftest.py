@@ -24,8 +24,12 @@ from tenure.api import api_router
 from tenure.app import create_app
 from tenure.auth import service
 from tenure.auth.api import router as auth_router
+from tenure.channels.models import ChannelEndpoint
+from tenure.channels.secrets import load_key, seal
 from tenure.commerce.models import Order, Subscription
+from tenure.content.models import MessageTemplate, TalkTrack
 from tenure.db import transaction
+from tenure.engagement.models import OutboxMessage, Playbook, PlaybookRun, Task
 from tenure.feedback.models import Interaction, NpsResponse, Ticket
 from tenure.kit.runtime import Runtime, open_runtime
 from tenure.risk.models import Alert
@@ -43,7 +47,7 @@ class Book:
     """Plain tokens by role and database ids by label."""
 
     tokens: dict[str, str] = field(default_factory=dict)
-    ids: dict[str, int] = field(default_factory=dict)
+    ids: dict[str, int | str] = field(default_factory=dict)
 
     def headers(self, principal: str) -> dict[str, str]:
         """Authorization for a matrix principal ("csm-owner", "anonymous", ...)."""
@@ -117,7 +121,41 @@ def seed(runtime: Runtime) -> Book:
                 s.add(alert)
                 s.flush()
                 book.ids[f"{key}:{status}"] = alert.id
+        _seed_engagement(s, runtime, book, users["csm"].id)
     return book
+
+
+def _seed_engagement(s: Any, runtime: Runtime, book: Book, csm_id: int) -> None:
+    """A channel endpoint, a template, a talk track, a playbook with a run, a task and a
+    failed outbox message on A-1 (owned by csm)."""
+    account_id = book.ids["A-1"]
+    endpoint = ChannelEndpoint(
+        name="hook", kind="webhook", settings={"url": "http://127.0.0.1:9/hook"},
+        secrets=seal(load_key(runtime.settings.home), {"signing_secret": "0123456789abcdef"}),
+    )  # fmt: skip
+    template = MessageTemplate(key="welcome", locale="en", format="any", name="Welcome",
+                               subject="Hello {{ contact.name }}", body="Welcome aboard.")  # fmt: skip
+    track = TalkTrack(key="renewal_terms", locale="en", topic="Renewal terms",
+                      question="What are the renewal terms?", answer="Annual, 30 days notice.")  # fmt: skip
+    playbook = Playbook(key="call_back", name="Call back", trigger_type="rule", definition={
+        "trigger": {"type": "rule", "rule": "no_login_7d", "on": "fired"},
+        "steps": [{"action": "task", "title": "Call {{ account.name }}"}]})  # fmt: skip
+    s.add_all([endpoint, template, track, playbook])
+    s.flush()
+    now = dt.datetime(2024, 7, 1, 4, 0)
+    run = PlaybookRun(playbook_id=playbook.id, playbook_version=1, account_id=account_id,
+                      trigger_key="alert:1:fired", reason={}, status="active", step_index=0,
+                      next_step_at=now, started_at=now)  # fmt: skip
+    s.add(run)
+    s.flush()
+    task = Task(account_id=account_id, owner_id=csm_id, title="Call Account 1", run_id=run.id)
+    message = OutboxMessage(idempotency_key="seed-1", source="test", channel="webhook",
+                            account_id=account_id, endpoint_id=endpoint.id, subject="s",
+                            text="t", status="failed", attempts=1, next_attempt_at=now)  # fmt: skip
+    s.add_all([task, message])
+    s.flush()
+    book.ids.update(hook=endpoint.id, tpl=template.id, tt=track.id, pb=playbook.key,
+                    run=run.id, task=task.id, msg=message.id)  # fmt: skip
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,9 @@ CONFIG = load_config(DEFAULT_CONFIG_PATH).model_dump(mode="json")
 
 @dataclass(frozen=True)
 class Case:
-    """One endpoint call; `rule` is who may: "read" (anyone signed in), "write" (admins,
-    managers and the owning csm) or "admin"."""
+    """One endpoint call; `rule` is who may: "read" (anyone signed in), "owned-read"
+    (anyone signed in but a csm of another account), "write" (admins, managers and the
+    owning csm), "manage" (admins and managers) or "admin"."""
 
     method: str
     path: str
@@ -57,8 +58,56 @@ READS = [
         "/alerts/<A-1:open>",
         "/config",
         "/config/versions",
+        "/channels/kinds",
+        "/templates",
+        "/templates/<tpl>",
+        "/talk-tracks?q=renewal",
+        "/talk-tracks/<tt>",
+        "/playbooks",
+        "/playbooks/<pb>",
+        "/playbook-runs?account=A-1",
+        "/playbook-runs/<run>",
+        "/tasks",
+        "/tasks/<task>",
+        "/outbox",
+        "/surveys/invitations?account=A-1",
+        "/surveys/nps/stats?account=A-1",
     )
 ]
+PLAYBOOK = {"trigger": {"type": "stage", "stage": "mature"},
+            "steps": [{"action": "task", "title": "Meet {{ account.name }}"}]}  # fmt: skip
+ENGAGEMENT = [
+    Case("GET", "/outbox/<msg>", "owned-read"),
+    Case("POST", "/templates/preview", "read", 200, {"template_id": "<tpl>", "account": "A-1"}),
+    Case("POST", "/playbook-runs/<run>/cancel", "write"),
+    Case("POST", "/tasks/<task>/status", "write", 200, {"status": "done"}),
+    Case("POST", "/surveys/nps/send", "write", 200, {"account": "A-1"}),
+    Case("POST", "/templates", "manage", 201,
+         {"key": "renewal_note", "locale": "en", "name": "Renewal", "subject": "Renewal",
+          "body": "Dear {{ contact.name }}"}),
+    Case("PATCH", "/templates/<tpl>", "manage", 200, {"name": "Welcome!"}),
+    Case("DELETE", "/templates/<tpl>", "manage", 204),
+    Case("POST", "/talk-tracks", "manage", 201,
+         {"key": "sla", "locale": "en", "topic": "SLA", "question": "Uptime?",
+          "answer": "99.9%"}),
+    Case("PATCH", "/talk-tracks/<tt>", "manage", 200, {"answer": "Annual; 60 days notice."}),
+    Case("DELETE", "/talk-tracks/<tt>", "manage", 204),
+    Case("POST", "/outbox/<msg>/retry", "manage"),
+    Case("POST", "/outbox/<msg>/cancel", "manage"),
+    Case("GET", "/channels", "admin"),
+    Case("POST", "/channels", "admin", 201,
+         {"name": "team-hook", "kind": "webhook", "settings": {"url": "http://127.0.0.1:9/x"},
+          "secrets": {"signing_secret": "0123456789abcdef"}}),
+    Case("GET", "/channels/<hook>", "admin"),
+    Case("PATCH", "/channels/<hook>", "admin", 200, {"enabled": False}),
+    Case("DELETE", "/channels/<hook>", "admin", 204),
+    Case("POST", "/channels/<hook>/test", "admin"),
+    Case("POST", "/playbooks", "admin", 201,
+         {"key": "meet", "name": "Meet", "definition": PLAYBOOK}),
+    Case("PATCH", "/playbooks/<pb>", "admin", 200, {"enabled": False}),
+    Case("DELETE", "/playbooks/<pb>", "admin", 204),
+    Case("POST", "/playbooks/install-shipped", "admin"),
+]  # fmt: skip
 NEW = {"external_id": "NEW", "account": "A-1"}
 RECORDS = {
     "contacts": ("C-1", {**NEW, "name": "Dana"}, {"title": "CTO"}),
@@ -108,7 +157,7 @@ ADMIN = [
     Case("PUT", "/config", "admin", 200, CONFIG),
     Case("POST", "/config/validate", "read", 200, CONFIG),
 ]
-CASES = READS + WRITES + ADMIN
+CASES = READS + WRITES + ADMIN + ENGAGEMENT
 
 
 def expected(case: Case, principal: str) -> int:
@@ -119,14 +168,22 @@ def expected(case: Case, principal: str) -> int:
         return case.ok
     if case.rule == "admin":
         return case.ok if principal == "admin" else 403
+    if case.rule == "owned-read":
+        return 403 if principal == "csm-other" else case.ok
+    if case.rule == "manage":
+        return case.ok if principal in ("admin", "manager") else 403
     return 403 if principal in ("viewer", "csm-other") else case.ok
 
 
 def call(client: TestClient, book: Book, case: Case, principal: str) -> Any:
     path = re.sub(r"<([^>]+)>", lambda m: str(book.ids[m.group(1)]), case.path)
-    return client.request(
-        case.method, f"/api/v1{path}", json=case.body, headers=book.headers(principal)
-    )
+    body = case.body
+    if body is not None:  # "<label>" values become the seeded row's id
+        body = {
+            k: book.ids[v[1:-1]] if isinstance(v, str) and re.fullmatch(r"<[^>]+>", v) else v
+            for k, v in body.items()
+        }
+    return client.request(case.method, f"/api/v1{path}", json=body, headers=book.headers(principal))
 
 
 @pytest.mark.parametrize("principal", PRINCIPALS)
