@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.accounts.conftest import LATEST, OLD
 
 from tenure.kit.runtime import Runtime
-from tenure.scoring.portfolio import alerted_accounts, portfolio_days
+from tenure.scoring.portfolio import portfolio_days
 from tenure.web import queries
 
 
@@ -24,11 +24,13 @@ def test_dashboard_figures(runtime: Runtime, book: dict[str, int]) -> None:
         figures = portfolio_days(s, [LATEST])[LATEST]
         assert figures["health_histogram"] == [0, 0, 1, 0, 0, 1, 0, 0, 1, 0]
         assert figures["arr"] == 250_000.0
-        assert alerted_accounts(s) == (2, 130_000.0)  # Beta and Gamma have open alerts
+        # Beta and Gamma have open alerts: one each of two rules, and Gamma a critical one.
+        assert (figures["accounts_with_open_alerts"], figures["arr_at_risk"]) == (2, 130_000.0)
+        assert sum(figures["open_alerts"].values()) == 3
         at_risk = queries.account_summaries(s, queries.at_risk_ids(s, 10))
         assert [a.external_id for a in at_risk] == ["GAMMA", "BETA"]
         assert queries.at_risk_ids(s, 1) == [book["GAMMA"]]
-        points = queries.quadrant_points(s, figures)
+        points = queries.quadrant_points(figures)
         assert [(p["key"], p["arr"]) for p in points] == [
             ("ACME", 120_000.0),
             ("GAMMA", 100_000.0),

@@ -81,12 +81,13 @@ class LatestScore(Base):
 
 
 class PortfolioDay(Base):
-    """The dashboard's figures of one as-of date, computed once from its snapshots.
+    """The dashboard's figures of one as-of date, computed once from its snapshots and the
+    open alerts.
 
-    Written by the scoring run after it writes the date's snapshots, and deleted when a
-    snapshot of the date is written one by one (the next read recomputes it), so the
-    dashboard reads one row per date instead of aggregating ~100k wide snapshot rows per
-    view. Figures that change between runs (open alerts, ARR at risk) are not kept here.
+    Written by the scoring run after it writes the date's snapshots and reconciles alerts,
+    and deleted when a snapshot of the date is written one by one (the next read recomputes
+    it), so the dashboard reads one row instead of aggregating ~100k wide snapshot rows and
+    ~200k open alerts per view. Like the scores, the alert figures are as of that run.
     """
 
     __tablename__ = "portfolio_days"
@@ -101,8 +102,14 @@ class PortfolioDay(Base):
     lifecycle_stages: Mapped[dict[str, int]] = mapped_column(JSON)
     health_bands: Mapped[dict[str, int]] = mapped_column(JSON)
     health_histogram: Mapped[list[int]] = mapped_column(JSON)
-    # The largest accounts by ARR: [account id, current value, potential value, quadrant, ARR].
+    # The largest accounts by ARR:
+    # [account id, external id, name, current value, potential value, quadrant, ARR].
     scatter: Mapped[list[list[Any]]] = mapped_column(JSON)
+    # Open alerts when the figures were computed (the scoring run's reconciliation): per
+    # rule, how many accounts have any, and their ARR. The alert queue itself is live.
+    open_alerts: Mapped[dict[str, int]] = mapped_column(JSON)
+    accounts_with_open_alerts: Mapped[int] = mapped_column(Integer)
+    arr_at_risk: Mapped[float] = mapped_column(Float)
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
 
 

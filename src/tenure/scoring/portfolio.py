@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import Integer, case, cast, delete, func, insert, select
+from sqlalchemy import Integer, case, cast, delete, func, insert, literal_column, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from tenure.accounts.schemas import HEALTHY_MIN, WATCH_MIN
 from tenure.db import table_of
 from tenure.kit.cli import DatabaseUrlOpt, HomeOpt, JsonOpt, console, parse_date, print_json
 from tenure.kit.runtime import open_runtime
-from tenure.risk.models import Alert, is_open
+from tenure.risk.models import OPEN_STATUSES, Alert
 from tenure.scoring.models import LatestScore, PortfolioDay, ScoreSnapshot
 
 SCATTER_POINTS = 1500  # the largest accounts by ARR; more points only blur the chart
@@ -72,7 +72,8 @@ def summarise_day(connection: Connection, day: dt.date) -> dict[str, Any] | None
         bands[str(g.band)] = bands.get(str(g.band), 0) + n
         histogram[min(max(int(g.bucket or 0), 0), HISTOGRAM_BINS - 1)] += n
     arr = func.coalesce(snap.c.arr, 0)
-    scatter = connection.execute(
+    accounts_table = table_of(Account)
+    largest = (
         select(
             snap.c.account_id,
             snap.c.current_value,
@@ -83,7 +84,14 @@ def summarise_day(connection: Connection, day: dt.date) -> dict[str, Any] | None
         .where(snap.c.as_of == day)
         .order_by(arr.desc(), snap.c.account_id)
         .limit(SCATTER_POINTS)
+        .subquery("largest")
+    )
+    scatter = connection.execute(
+        select(largest, accounts_table.c.external_id, accounts_table.c.name)
+        .join(accounts_table, accounts_table.c.id == largest.c.account_id)
+        .order_by(largest.c.arr.desc(), largest.c.account_id)
     ).all()
+    open_alerts, alerted, arr_at_risk = alert_figures(connection)
     return {
         "as_of": day,
         "accounts": accounts,
@@ -96,9 +104,20 @@ def summarise_day(connection: Connection, day: dt.date) -> dict[str, Any] | None
         "health_bands": dict(sorted(bands.items())),
         "health_histogram": histogram,
         "scatter": [
-            [int(r.account_id), r.current_value, r.potential_value, r.quadrant, float(r.arr)]
+            [
+                int(r.account_id),
+                r.external_id,
+                r.name,
+                r.current_value,
+                r.potential_value,
+                r.quadrant,
+                float(r.arr),
+            ]
             for r in scatter
         ],
+        "open_alerts": open_alerts,
+        "accounts_with_open_alerts": alerted,
+        "arr_at_risk": arr_at_risk,
     }
 
 
@@ -116,6 +135,10 @@ def forget_day(connection: Connection, day: dt.date) -> None:
     """Drop the stored figures of `day` (its snapshots changed; the next read recomputes)."""
     days = table_of(PortfolioDay)
     connection.execute(delete(days).where(days.c.as_of == day))
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else None
 
 
 def _as_dict(row: Any) -> dict[str, Any]:
@@ -164,34 +187,30 @@ def scored_dates(session: Session, limit: int) -> list[dt.date]:
     return sorted(days)
 
 
-def open_alert_counts(session: Session) -> dict[str, int]:
-    """Open (or acknowledged) alerts per rule (the partial index of open rules)."""
-    rows = session.execute(
-        select(Alert.rule_id, func.count()).where(is_open()).group_by(Alert.rule_id)
+def alert_figures(connection: Connection) -> tuple[dict[str, int], int, float]:
+    """Open (or acknowledged) alerts per rule, how many accounts have any, and their ARR (on
+    each one's latest scored date): two passes over indexes of the open alerts."""
+    alerts, latest = table_of(Alert), table_of(LatestScore)
+    open_now = alerts.c.status.in_([literal_column(f"'{s}'") for s in OPEN_STATUSES])
+    by_rule = connection.execute(
+        select(alerts.c.rule_id, func.count()).where(open_now).group_by(alerts.c.rule_id)
     ).all()
-    return {str(k): int(v) for k, v in sorted(rows)}
-
-
-def alerted_accounts(session: Session) -> tuple[int, float]:
-    """How many accounts have open alerts, and their ARR (on each one's latest scored
-    date), in one pass over the partial index of open alerts."""
-    alerted = select(Alert.account_id).where(is_open()).distinct().subquery("alerted")
-    count, arr = session.execute(
-        select(func.count(), func.coalesce(func.sum(LatestScore.arr), 0))
+    alerted = select(alerts.c.account_id).where(open_now).distinct().subquery("alerted")
+    count, arr = connection.execute(
+        select(func.count(), func.coalesce(func.sum(latest.c.arr), 0))
         .select_from(alerted)
-        .outerjoin(LatestScore, LatestScore.account_id == alerted.c.account_id)
+        .outerjoin(latest, latest.c.account_id == alerted.c.account_id)
     ).one()
-    return int(count or 0), float(arr or 0)
+    return {str(k): int(v) for k, v in sorted(by_rule)}, int(count or 0), float(arr or 0)
 
 
 def portfolio_summary(session: Session, as_of: dt.date | None = None) -> dict[str, Any]:
-    """The figures of `as_of` (default: the latest scored date) and the open alerts now."""
+    """The figures of `as_of` (default: the latest scored date), open alerts included, as of
+    the scoring run (or first read) that computed them: `computed_at`."""
     day = as_of or session.scalar(select(func.max(ScoreSnapshot.as_of)))
     figures = portfolio_days(session, [day]).get(day) if day is not None else None
     if day is None or figures is None:
         return {"as_of": day.isoformat() if day else None, "accounts": 0}
-    open_alerts = open_alert_counts(session)
-    alerted, arr_at_risk = alerted_accounts(session)
     churned = session.scalar(select(func.count()).where(Account.status == "churned"))
     return {
         "as_of": day.isoformat(),
@@ -202,9 +221,10 @@ def portfolio_summary(session: Session, as_of: dt.date | None = None) -> dict[st
         "quadrants": figures["quadrants"],
         "lifecycle_stages": figures["lifecycle_stages"],
         "health_bands": figures["health_bands"],
-        "open_alerts": open_alerts,
-        "accounts_with_open_alerts": alerted,
-        "arr_at_risk": arr_at_risk,
+        "open_alerts": figures["open_alerts"],
+        "accounts_with_open_alerts": figures["accounts_with_open_alerts"],
+        "arr_at_risk": figures["arr_at_risk"],
+        "computed_at": _iso(figures.get("computed_at")),
         "churned_accounts": int(churned or 0),
     }
 

@@ -195,7 +195,6 @@ def score_accounts(
         json_text={"features", "health_breakdown", "value_breakdown"},
     )
     mark_latest(connection, as_of)
-    record_day(connection, as_of)
     lap("snapshots")
 
     firings = evaluate_rules(features, rules, as_of)
@@ -212,6 +211,8 @@ def score_accounts(
         run.playbook_runs = len(on_scored(session, as_of=as_of, scores=scores, now=utcnow()))
         lap("playbooks")
     refresh_statistics(session.connection())
+    record_day(session.connection(), as_of)  # after the alerts: it counts the open ones
+    lap("portfolio")
     run.accounts = len(features)
     run.alerts_opened = changes.opened
     run.alerts_refreshed = changes.refreshed

@@ -42,7 +42,7 @@ def dashboard(request: Request, session: SessionDep, principal: OptionalPrincipa
     if scored:
         day = dt.date.fromisoformat(summary["as_of"])
         figures = portfolio_days(session, [day])[day]
-        points = queries.quadrant_points(session, figures)
+        points = queries.quadrant_points(figures)
         chart_options = {
             "quadrant": charts.quadrant_scatter(points, t, label),
             "health": charts.health_histogram(figures["health_histogram"], t),

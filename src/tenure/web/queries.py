@@ -15,35 +15,21 @@ from tenure.scoring.lifecycle import STAGES
 from tenure.scoring.models import LatestScore
 from tenure.scoring.portfolio import portfolio_days, scored_dates
 
-_ID_CHUNK = 500  # ids per IN list (SQLite's parameter limit is far above; plans stay simple)
-
 TREND_DATES = 26
 
 
-def quadrant_points(session: Session, figures: dict[str, Any]) -> list[dict[str, Any]]:
-    """The stored scatter of a date (largest accounts by ARR) with current names and keys."""
-    scatter = figures["scatter"]
-    ids = [int(p[0]) for p in scatter]
-    names = {
-        r.id: (r.external_id, r.name)
-        for start in range(0, len(ids), _ID_CHUNK)
-        for r in session.execute(
-            select(Account.id, Account.external_id, Account.name).where(
-                Account.id.in_(ids[start : start + _ID_CHUNK])
-            )
-        )
-    }
+def quadrant_points(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stored scatter of a date: the largest accounts by ARR, as the chart needs them."""
     return [
         {
-            "key": names[account_id][0],
-            "name": names[account_id][1],
+            "key": key,
+            "name": name,
             "current": round(current, 1),
             "potential": round(potential, 1),
             "quadrant": quadrant,
             "arr": float(arr),
         }
-        for account_id, current, potential, quadrant, arr in scatter
-        if account_id in names
+        for _, key, name, current, potential, quadrant, arr in figures["scatter"]
     ]
 
 

@@ -31,6 +31,9 @@ def upgrade() -> None:
         sa.Column("health_bands", sa.JSON(), nullable=False),
         sa.Column("health_histogram", sa.JSON(), nullable=False),
         sa.Column("scatter", sa.JSON(), nullable=False),
+        sa.Column("open_alerts", sa.JSON(), nullable=False),
+        sa.Column("accounts_with_open_alerts", sa.Integer(), nullable=False),
+        sa.Column("arr_at_risk", sa.Float(), nullable=False),
         sa.Column(
             "computed_at",
             sa.DateTime(),
