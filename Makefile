@@ -23,14 +23,17 @@ $(BIN)/tenure: pyproject.toml
 
 install: $(BIN)/tenure
 
-## Build the demo data set (2,000 accounts, 18 months), backfill 18 months of weekly scores,
-## summarise the portfolio, create the demo admin login and serve the dashboard on PORT.
+## Build the demo data set (2,000 accounts, 18 months), install the shipped playbooks,
+## backfill 18 months of weekly scores (the newest date triggers playbooks), run the playbook
+## engine once, summarise the portfolio, create the demo admin login and serve on PORT.
 demo: install
 	$(BIN)/tenure demo-data --home $(DEMO_HOME) --accounts $(DEMO_ACCOUNTS) \
 		--months $(DEMO_MONTHS) --seed $(DEMO_SEED) --locale $(DEMO_LOCALE) --force
+	$(BIN)/tenure playbooks install-shipped --home $(DEMO_HOME)
 	$(BIN)/tenure backfill --home $(DEMO_HOME) --every week \
 		--from $$($(BIN)/python -c "import datetime as d; print(d.date.today() - d.timedelta(days=7 * 78))") \
 		--to $$($(BIN)/python -c "import datetime as d; print(d.date.today())")
+	$(BIN)/tenure playbooks tick --home $(DEMO_HOME)
 	$(BIN)/tenure portfolio --home $(DEMO_HOME)
 	printf '%s\n' '$(DEMO_PASSWORD)' | $(BIN)/tenure users create $(DEMO_LOGIN) \
 		--name "Demo Admin" --role admin --password-stdin --home $(DEMO_HOME)
