@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from tenure.accounts.models import Account, AccountStatus, Contact, ContactRole, User
@@ -24,7 +24,7 @@ from tenure.accounts.schemas import (
     TrendPoint,
 )
 from tenure.accounts.summary import SummaryQuery, summary_fields
-from tenure.commerce.models import Subscription
+from tenure.commerce.models import Subscription, SubscriptionStatus
 from tenure.errors import ResourceNotFound
 from tenure.feedback.models import Interaction, NpsResponse, Ticket
 from tenure.kit.pagination import DEFAULT_LIMIT, Page, check_choice, check_paging, parse_sort
@@ -127,7 +127,7 @@ def list_accounts(
                 func.lower(Account.external_id).contains(needle, autoescape=True),
             )
         )
-    # Three statements whatever the size of the book: the count and the page's ids join only
+    # A few statements whatever the size of the book: the count and the page's ids join only
     # the parts their filters and sort key read; the page's rows are then read for those ids.
     reads_alerts = at_risk is not None
     counted = query.join(
@@ -137,21 +137,79 @@ def list_accounts(
         alerts=reads_alerts,
         arr=False,
     )
-    total = session.scalar(counted.where(*where)) or 0
     column = query.sort_column(key)
-    ids = session.scalars(
-        query.join(
-            select(Account.id),
-            snapshot=False,
-            latest=uses_snapshot or key in SNAPSHOT_SORT_KEYS,
-            alerts=reads_alerts or key == "open_alerts",
-            arr=key == "arr",
+    direction = column.desc() if descending else column.asc()
+    if key in SNAPSHOT_SORT_KEYS and not where:
+        # No filter, a score as the key: nulls last in two reads the indexes serve, the
+        # scored accounts straight from the latest_scores index on the key (ties by account
+        # id, the index's own order), then the unscored ones by id. A deep page walks an
+        # index instead of sorting the whole book.
+        scored_rows = select(query.latest.c.account_id).where(column.is_not(None))
+        scored = session.scalar(select(func.count()).select_from(scored_rows.subquery())) or 0
+        order = [direction, query.latest.c.account_id]
+        ids = list(session.scalars(scored_rows.order_by(*order).limit(limit).offset(offset)))
+        total = session.scalar(counted) or 0
+        if len(ids) < limit and total > scored:
+            unscored = query.join(select(Account.id), snapshot=False, latest=True, alerts=False,
+                                  arr=False)  # fmt: skip
+            ids += session.scalars(
+                unscored.where(column.is_(None))
+                .order_by(Account.id)
+                .limit(limit - len(ids))
+                .offset(max(offset - scored, 0))
+            ).all()
+    elif key == "arr" and descending and not where:
+        # Largest accounts first, unfiltered: page the per-account sums of active ARR
+        # alone (no join to every account), then the accounts without any, by id.
+        positive = (
+            select(Subscription.account_id, func.sum(Subscription.arr).label("arr"))
+            .where(Subscription.status == SubscriptionStatus.ACTIVE.value)
+            .group_by(Subscription.account_id)
+            .having(func.sum(Subscription.arr) > 0)
+            .subquery("positive_arr")
         )
-        .where(*where)
-        .order_by(column.is_(None), column.desc() if descending else column.asc(), Account.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
+        ids = list(
+            session.scalars(
+                select(positive.c.account_id)
+                .order_by(positive.c.arr.desc(), positive.c.account_id)
+                .limit(limit)
+                .offset(offset)
+            )
+        )
+        total = session.scalar(counted) or 0
+        if len(ids) < limit:  # past the accounts with ARR: the others, by id
+            with_arr = session.scalar(select(func.count()).select_from(positive)) or 0
+            ids += session.scalars(
+                select(Account.id)
+                .where(Account.id.not_in(select(positive.c.account_id)))
+                .order_by(Account.id)
+                .limit(limit - len(ids))
+                .offset(max(offset - with_arr, 0))
+            ).all()
+    else:
+        # The page's ids and the number of matches in one pass: a search scans the names
+        # once, not once to count and again to page.
+        counted_here = bool(where)  # unfiltered, the separate count is an index count
+        found = session.execute(
+            query.join(
+                select(Account.id, func.count().over().label("total"))
+                if counted_here
+                else select(Account.id, literal(0).label("total")),
+                snapshot=False,
+                latest=uses_snapshot or key in SNAPSHOT_SORT_KEYS,
+                alerts=reads_alerts or key == "open_alerts",
+                arr=key == "arr",
+            )
+            .where(*where)
+            .order_by(column.is_(None), direction, Account.id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        ids = [r.id for r in found]
+        if counted_here and found:
+            total = found[0].total
+        else:
+            total = session.scalar(counted.where(*where)) or 0
     rows: dict[int, Any] = {}
     if ids:
         page = SummaryQuery(ids)
