@@ -71,7 +71,7 @@ SERVER = """
 import sys, uvicorn
 from tenure.app import create_app
 url, home, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-uvicorn.run(create_app(home=home, database_url=url), host="127.0.0.1", port=port,
+uvicorn.run(create_app(home=home, database_url=url, freeze_gc=True), host="127.0.0.1", port=port,
             log_level="warning", access_log=False)
 """
 

@@ -25,8 +25,14 @@ def create_app(
     *,
     home: str | Path | None = None,
     database_url: str | None = None,
+    freeze_gc: bool = False,
 ) -> FastAPI:
-    """Build the app on `runtime` (or on the home/database given, opened at start-up)."""
+    """Build the app on `runtime` (or on the home/database given, opened at start-up).
+
+    `freeze_gc` (what `tenure serve` sets): at start-up, move every object loaded so far
+    out of the garbage collector's sight (see the lifespan). Not for tests, which build
+    many apps in one process.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -36,8 +42,9 @@ def create_app(
         # process: moved out of the collector's sight, a full collection scans only what
         # requests allocate. Measured on the dashboard at 100k accounts: gen-2 pauses of
         # 220-290 ms fell to ~35 ms (docs/benchmarks.md, "Pages").
-        gc.collect()
-        gc.freeze()
+        if freeze_gc:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:

@@ -35,7 +35,7 @@ def serve(
     configure_logging()
     runtime = open_runtime(home, database_url)
     scheduler = Scheduler(runtime, default_jobs(score_every)) if jobs else None
-    app = create_app(runtime)
+    app = create_app(runtime, freeze_gc=True)
     console.print(f"Tenure on http://{host}:{port} (data in {runtime.settings.home})")
     if scheduler is not None:
         scheduler.start()
