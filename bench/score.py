@@ -196,6 +196,9 @@ def main() -> None:
 
     events = EventStore(feature_bench.ensure_data(args) / "events")
     template = ensure_database(args.accounts, args.seed)
+    migrated = make_engine(f"sqlite:///{template}")
+    upgrade(migrated)  # a template cached by an older version gets the current schema
+    migrated.dispose()
     config = load_config(None)
     work = feature_bench.CACHE / "score-run.db"
     first, rerun, parts = [], [], []
