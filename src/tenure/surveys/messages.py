@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tenure.content.render import Rendered
-from tenure.content.service import render_for
+from tenure.content.service import pick_variant, render_for
 from tenure.errors import ResourceNotFound, TenureError
 
 INVITATION_TEMPLATE = "nps_survey"
@@ -32,16 +32,17 @@ def render_message(
 ) -> Rendered:
     """Render `template_key` for the contact in `locale`; `links["survey"]` is the link."""
     try:
-        return render_for(
-            session,
-            template_key,
-            account_id=account_id,
-            contact_id=contact_id,
-            links=links,
-            locale=locale,
-        )
-    except ResourceNotFound:
+        pick_variant(session, template_key, locale, None)
+    except ResourceNotFound:  # only the template's absence: other lookups raise their own
         raise TemplateMissing(
             f"the message template {template_key!r} is not installed; "
             "run `tenure templates install-shipped` or create it under /templates"
         ) from None
+    return render_for(
+        session,
+        template_key,
+        account_id=account_id,
+        contact_id=contact_id,
+        links=links,
+        locale=locale,
+    )
