@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi.testclient import TestClient
-
-from tenure.engagement.models import PlaybookRun, Task
-from tenure.kit.runtime import Runtime
 
 from .conftest import Book
 
@@ -19,7 +15,7 @@ DEFINITION: dict[str, Any] = {
 
 
 def _create(client: TestClient, book: Book, who: str = "admin", **changes: Any) -> Any:
-    body = {"key": "call_back", "name": "Call back", "definition": DEFINITION, **changes}
+    body = {"key": "follow_up", "name": "Follow up", "definition": DEFINITION, **changes}
     return client.post("/api/v1/playbooks", json=body, headers=book.headers(who))
 
 
@@ -29,9 +25,9 @@ def test_admin_builds_edits_and_deletes_a_playbook(client: TestClient, book: Boo
     assert created.json()["trigger_type"] == "rule" and created.json()["version"] == 1
     assert _create(client, book).status_code == 409
     listed = client.get("/api/v1/playbooks", headers=book.headers("viewer"))
-    assert [p["key"] for p in listed.json()] == ["call_back"]
+    assert [p["key"] for p in listed.json()] == ["call_back", "follow_up"]  # seeded, created
     patched = client.patch(
-        "/api/v1/playbooks/call_back",
+        "/api/v1/playbooks/follow_up",
         json={"enabled": False, "definition": {**DEFINITION, "reenrol": "always"}},
         headers=book.headers("admin"),
     )
@@ -76,33 +72,11 @@ def test_a_bad_definition_names_the_field(client: TestClient, book: Book) -> Non
     assert "definition.steps[0].template" in response.json()["error"]["message"]
 
 
-def _run_and_task(runtime: Runtime, book: Book) -> tuple[int, int]:
-    client_key = "A-1"  # owned by csm
-    now = dt.datetime(2026, 11, 27, 4, 0)
-    with runtime.sessions() as s, s.begin():
-        from sqlalchemy import select
-
-        from tenure.engagement.models import Playbook
-
-        playbook = s.scalar(select(Playbook).where(Playbook.key == "call_back"))
-        assert playbook is not None
-        run = PlaybookRun(playbook_id=playbook.id, playbook_version=1, account_id=book.ids[client_key],
-                          trigger_key="alert:1:fired", reason={"trigger": "rule"}, status="active",
-                          step_index=0, next_step_at=now, started_at=now)  # fmt: skip
-        s.add(run)
-        s.flush()
-        task = Task(account_id=book.ids[client_key], owner_id=book.ids["csm"], title="Call",
-                    due_date=now.date(), run_id=run.id)  # fmt: skip
-        s.add(task)
-        s.flush()
-        return run.id, task.id
-
-
 def test_runs_and_tasks_are_changed_by_the_accounts_csm_not_another(
-    client: TestClient, book: Book, book_runtime: Runtime
+    client: TestClient, book: Book
 ) -> None:
-    assert _create(client, book).status_code == 201
-    run_id, task_id = _run_and_task(book_runtime, book)
+    # The seeded run and task are on A-1, owned by csm (tests/api/conftest.py).
+    run_id, task_id = book.ids["run"], book.ids["task"]
     runs = client.get("/api/v1/playbook-runs?account=A-1", headers=book.headers("viewer")).json()
     assert [r["id"] for r in runs["items"]] == [run_id] and runs["items"][0][
         "playbook_key"

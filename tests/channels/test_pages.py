@@ -15,7 +15,7 @@ from tests.web.conftest import form_token, web_app
 from tenure.accounts.models import User
 from tenure.auth.deps import SESSION_COOKIE
 from tenure.auth.service import start_session
-from tenure.channels import service
+from tenure.channels import sending, service
 from tenure.db import transaction
 from tenure.kit.runtime import Runtime, open_runtime
 
@@ -95,7 +95,7 @@ def test_a_csm_is_told_only_admins_may(app: FastAPI, runtime: Runtime) -> None:
         assert posted.status_code == 403
         with runtime.sessions() as s:
             assert (
-                service.list_endpoints(s, key=service.secret_key(runtime.settings.home)).total == 0
+                service.list_endpoints(s, key=sending.secret_key(runtime.settings.home)).total == 0
             )
 
 
@@ -162,9 +162,9 @@ def test_edit_keeps_empty_secrets_and_delete(
         follow_redirects=False,
     )  # fmt: skip
     assert saved.status_code == 303, saved.text
-    key = service.secret_key(runtime.settings.home)
+    key = sending.secret_key(runtime.settings.home)
     with runtime.sessions() as s:
-        _, settings, secrets = service.resolve(s, endpoint_id, key=key)
+        _, settings, secrets = sending.resolve(s, endpoint_id, key=key)
     assert settings.model_dump() == {"url": receiver.url + "/v2", "timeout": 2.0}
     assert secrets.model_dump() == {"signing_secret": SECRET}
 

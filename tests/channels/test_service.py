@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from tenure.accounts.models import Account
 from tenure.auth.models import AuditEntry
-from tenure.channels import service
+from tenure.channels import sending, service
 from tenure.channels.base import Recipient
 from tenure.channels.dingtalk import DingTalkChannel
 from tenure.channels.schemas import EndpointCreate, EndpointUpdate
@@ -26,7 +26,7 @@ SECRET = "whsec-service-test-secret"
 
 
 def key_of(runtime: Runtime) -> bytes:
-    return service.secret_key(runtime.settings.home)
+    return sending.secret_key(runtime.settings.home)
 
 
 def webhook(
@@ -61,7 +61,7 @@ def test_problems_name_the_exact_field(runtime: Runtime) -> None:
     )  # fmt: skip
     with (
         transaction(runtime.sessions) as s,
-        pytest.raises(service.InvalidEndpoint) as caught,
+        pytest.raises(sending.InvalidEndpoint) as caught,
     ):
         service.create_endpoint(s, key=key_of(runtime), actor="test", data=data)
     fields = [field for field, _ in caught.value.problems]
@@ -78,7 +78,7 @@ def test_unknown_kind_and_duplicate_name(runtime: Runtime) -> None:
         service.create_endpoint(s, key=key, actor="test", data=webhook())
     with (
         transaction(runtime.sessions) as s,
-        pytest.raises(service.InvalidEndpoint, match="unknown channel kind 'fax'"),
+        pytest.raises(sending.InvalidEndpoint, match="unknown channel kind 'fax'"),
     ):
         service.create_endpoint(s, key=key, actor="test", data=EndpointCreate(name="f", kind="fax"))
     with transaction(runtime.sessions) as s, pytest.raises(ResourceAlreadyExists):
@@ -104,7 +104,7 @@ def test_update_merges_settings_and_secrets(any_runtime: Runtime) -> None:
     assert updated.settings == {"base_url": "http://127.0.0.1:1", "timeout": 3.0}
     assert updated.secrets_set == ["access_token"]
     with any_runtime.sessions() as s:
-        plugin, settings, secrets = service.resolve(s, created.id, key=key)
+        plugin, settings, secrets = sending.resolve(s, created.id, key=key)
         assert settings.model_dump()["base_url"] == "http://127.0.0.1:1"
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "update")).one()
     assert isinstance(plugin, DingTalkChannel)
@@ -144,12 +144,12 @@ def test_resolve_refuses_a_disabled_endpoint_and_test_send_records(
         )
     with (
         runtime.sessions() as s,
-        pytest.raises(service.EndpointDisabled, match="'hooks' is disabled"),
+        pytest.raises(sending.EndpointDisabled, match="'hooks' is disabled"),
     ):
-        service.resolve(s, created.id, key=key)
+        sending.resolve(s, created.id, key=key)
     # A disabled endpoint can still be tested, before switching it on.
     with transaction(runtime.sessions) as s:
-        result = service.test_send(
+        result = sending.test_send(
             s, key=key, actor="t", endpoint_id=created.id, recipient=Recipient(name="Ops")
         )
     assert (result.ok, result.result, result.provider_message_id) == (
@@ -172,7 +172,7 @@ def test_a_failed_test_send_is_recorded_with_its_reason(
     receiver = vendor_server(lambda _: (503, "text/plain", b"maintenance"))
     with transaction(runtime.sessions) as s:
         created = service.create_endpoint(s, key=key, actor="t", data=webhook(url=receiver.url))
-        result = service.test_send(s, key=key, actor="t", endpoint_id=created.id)
+        result = sending.test_send(s, key=key, actor="t", endpoint_id=created.id)
     assert (result.ok, result.transient) == (False, True)
     assert result.result == "failed (transient): HTTP 503: maintenance"
     with runtime.sessions() as s:
@@ -194,13 +194,13 @@ def test_another_key_cannot_read_the_secrets(
         "(was TENURE_SECRET_KEY or secret.key changed?)"
     )
     with runtime.sessions() as s:
-        with pytest.raises(service.ChannelSecretsError) as caught:
-            service.resolve(s, created.id, key=other)
+        with pytest.raises(sending.ChannelSecretsError) as caught:
+            sending.resolve(s, created.id, key=other)
         assert caught.value.message == message
         shown = service.get_endpoint(s, key=other, endpoint_id=created.id)
         assert (shown.secrets_set, shown.secrets_error) == ([], message)
     # Updating without new secrets is refused; entering them again works.
-    with transaction(runtime.sessions) as s, pytest.raises(service.ChannelSecretsError):
+    with transaction(runtime.sessions) as s, pytest.raises(sending.ChannelSecretsError):
         service.update_endpoint(
             s, key=other, actor="t", endpoint_id=created.id, data=EndpointUpdate(enabled=False)
         )
@@ -208,12 +208,12 @@ def test_another_key_cannot_read_the_secrets(
     with transaction(runtime.sessions) as s:
         service.update_endpoint(s, key=other, actor="t", endpoint_id=created.id, data=renewed)
     with runtime.sessions() as s:
-        assert service.resolve(s, created.id, key=other).secrets.model_dump() == {
+        assert sending.resolve(s, created.id, key=other).secrets.model_dump() == {
             "signing_secret": "a-new-secret-value"
         }
     monkeypatch.setenv("TENURE_SECRET_KEY", "not-a-fernet-key")
-    with pytest.raises(service.ChannelSecretsError, match="not a valid Fernet key"):
-        service.secret_key(runtime.settings.home)
+    with pytest.raises(sending.ChannelSecretsError, match="not a valid Fernet key"):
+        sending.secret_key(runtime.settings.home)
 
 
 def test_delete_and_not_found(runtime: Runtime) -> None:

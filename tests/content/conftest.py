@@ -20,7 +20,7 @@ from tests.web.conftest import PASSWORD, form_token, give_password, web_app
 
 from tenure.accounts.models import User
 from tenure.auth.service import create_api_token
-from tenure.content.service import install_shipped
+from tenure.content.install import install_shipped
 from tenure.db import transaction
 from tenure.kit.runtime import Runtime, open_runtime
 

@@ -8,19 +8,10 @@ from typing import Any
 
 import pytest
 
-from tenure.content.render import (
-    ALLOWED_NAMES,
-    MAX_RANGE,
-    TemplateError,
-    check_fields,
-    check_template,
-    date,
-    month,
-    number,
-    percent,
-    render,
-    render_part,
-)
+from tenure.content.checking import ALLOWED_NAMES, check_fields, check_template
+from tenure.content.errors import TemplateError
+from tenure.content.render import render, render_part
+from tenure.content.sandbox import MAX_RANGE, date, month, number, percent
 from tenure.content.shipped import SHIPPED_TEMPLATES
 from tenure.content.variables import sample_variables
 

@@ -10,10 +10,9 @@ from sqlalchemy import select
 
 from tenure.accounts.models import Contact
 from tenure.auth.models import AuditEntry
-from tenure.content import service
-from tenure.content.errors import InvalidContent
+from tenure.content import compose, install, service
+from tenure.content.errors import InvalidContent, TemplateError
 from tenure.content.models import MessageTemplate, TalkTrack
-from tenure.content.render import TemplateError
 from tenure.content.shipped import SHIPPED_TALK_TRACKS, SHIPPED_TEMPLATES
 from tenure.db import transaction
 from tenure.errors import ResourceAlreadyExists, ResourceNotFound
@@ -94,7 +93,7 @@ class TestTemplates:
             )
             nps = service.pick_variant(s, "nps_survey", "en", None)
             nps.body = "an old shipped text"  # as an older release shipped it
-            report = service.install_shipped(s, "tester")
+            report = install.install_shipped(s, "tester")
         assert report.templates == {"created": 0, "updated": 1, "unchanged": len(SHIPPED_TEMPLATES) - 2,
                                     "kept": 1}  # fmt: skip
         assert report.talk_tracks["unchanged"] == len(SHIPPED_TALK_TRACKS)
@@ -110,7 +109,7 @@ class TestTemplates:
             service.delete_template(
                 s, "tester", service.pick_variant(s, "weekly_tips", "en", None).id
             )
-            assert service.install_shipped(s, "tester").templates["created"] == 1
+            assert install.install_shipped(s, "tester").templates["created"] == 1
 
 
 class TestPickVariant:
@@ -171,7 +170,7 @@ class TestRenderFor:
             )
             service.create_template(s, "t", template(key="facts", locale="en", format="document",
                                                       body=body, subject="For {{ contact.name }}"))  # fmt: skip
-            rendered = service.render_for(
+            rendered = compose.render_for(
                 s, "facts", ids["ACME"], li.id, {"survey": "https://x/s/1"}, now=NOW
             )
         assert rendered.text == (
@@ -189,7 +188,7 @@ class TestRenderFor:
         with content_book.runtime.sessions() as s:
             wang = s.scalar(select(Contact).where(Contact.external_id == "C1"))
             assert wang is not None and wang.format_preference == "video" and wang.locale is None
-            rendered = service.render_for(
+            rendered = compose.render_for(
                 s, "feature_tutorial", ids["ACME"], wang.id, {"tutorial": "https://x/t"}, now=NOW
             )
         assert (rendered.locale, rendered.format) == ("zh-CN", "video")
@@ -202,7 +201,7 @@ class TestRenderFor:
                  "evidence": {"days_since_login": 9, "expression": "days_since_login >= 7"},
                  "opened_as_of": "2024-06-20"}  # fmt: skip
         with content_book.runtime.sessions() as s:
-            rendered = service.render_for(
+            rendered = compose.render_for(
                 s, "alert_notification", content_book.ids["GAMMA"], None,
                 {"account": "https://t/accounts/GAMMA"}, locale="zh-CN", extra={"alert": alert},
             )  # fmt: skip
@@ -217,56 +216,56 @@ class TestRenderFor:
             service.create_template(s, "t", template(
                 key="scored", body="{{ scores.health_score|number }} {{ outcomes.core_usage|percent }} "
                 "{{ owner.name if owner else 'nobody' }}"))  # fmt: skip
-            rendered = service.render_for(s, "scored", content_book.ids["DELTA"], locale="en")
+            rendered = compose.render_for(s, "scored", content_book.ids["DELTA"], locale="en")
         assert rendered.text == "— — nobody"
 
     def test_contact_of_another_account_is_refused(self, content_book: ContentBook) -> None:
         with content_book.runtime.sessions() as s:
             wang = s.scalar(select(Contact.id).where(Contact.external_id == "C1"))
             with pytest.raises(InvalidContent, match="is not a contact of account 'BETA'"):
-                service.render_for(s, "nps_survey", content_book.ids["BETA"], wang)
+                compose.render_for(s, "nps_survey", content_book.ids["BETA"], wang)
 
     def test_undefined_link_fails_with_field_and_line(self, content_book: ContentBook) -> None:
         with content_book.runtime.sessions() as s, pytest.raises(TemplateError) as caught:
-            service.render_for(s, "nps_survey", content_book.ids["ACME"], None, {}, "en")
+            compose.render_for(s, "nps_survey", content_book.ids["ACME"], None, {}, "en")
         assert caught.value.problems[0][0] == "body"
         assert caught.value.problems[0][1].startswith("line ")
         assert "has no attribute 'survey'" in caught.value.problems[0][1]
 
     def test_render_text_for_task_titles(self, content_book: ContentBook) -> None:
         with content_book.runtime.sessions() as s:
-            title = service.render_text(s, "Call {{ account.name }} ({{ scores.health_score }})",
+            title = compose.render_text(s, "Call {{ account.name }} ({{ scores.health_score }})",
                                         account_id=content_book.ids["ACME"])  # fmt: skip
             assert title == "Call Acme Manufacturing (82.0)"
             with pytest.raises(TemplateError, match="text: line 1: unknown variable 'acount'"):
-                service.render_text(s, "{{ acount }}", account_id=content_book.ids["ACME"])
+                compose.render_text(s, "{{ acount }}", account_id=content_book.ids["ACME"])
 
     def test_extra_variables_must_be_known_names(self, content_book: ContentBook) -> None:
         with (
             content_book.runtime.sessions() as s,
             pytest.raises(InvalidContent, match="unknown variables \\['secret'\\]"),
         ):
-            service.render_for(s, "nps_survey", content_book.ids["ACME"], extra={"secret": 1})
+            compose.render_for(s, "nps_survey", content_book.ids["ACME"], extra={"secret": 1})
 
 
 class TestPreview:
     def test_sample_data_without_an_account(self, content_book: ContentBook) -> None:
         with content_book.runtime.sessions() as s:
             tpl = service.pick_variant(s, "alert_notification", "en", None)
-            result = service.preview(s, template_id=tpl.id)
+            result = compose.preview(s, template_id=tpl.id)
         assert result.ok and result.sample
         assert result.subject == "[HIGH] Northwind Manufacturing: No login for 7 days"
 
     def test_problems_are_returned(self, content_book: ContentBook) -> None:
         with content_book.runtime.sessions() as s:
-            result = service.preview(s, fields={"subject": "x", "body": "a\n{{ x.__class__ }}"},
+            result = compose.preview(s, fields={"subject": "x", "body": "a\n{{ x.__class__ }}"},
                                      account="ACME")  # fmt: skip
         assert not result.ok
         assert [(p.field, p.line) for p in result.problems] == [("body", 2), ("body", 2)]
 
     def test_real_account_and_contact(self, content_book: ContentBook) -> None:
         with content_book.runtime.sessions() as s:
-            result = service.preview(
+            result = compose.preview(
                 s, fields={"subject": "{{ account.name }}", "body": "{{ contact.title }}"},
                 account="ACME", contact="C2",
             )  # fmt: skip
@@ -274,14 +273,14 @@ class TestPreview:
                 True, "Acme Manufacturing", "CFO", False,
             )  # fmt: skip
             with pytest.raises(InvalidContent, match="belongs to another account"):
-                service.preview(s, fields={"body": "x"}, account="BETA", contact="C2")
+                compose.preview(s, fields={"body": "x"}, account="BETA", contact="C2")
 
 
 def test_install_shipped_on_an_empty_home_and_again(any_runtime: Any) -> None:
     with transaction(any_runtime.sessions) as s:
-        first = service.install_shipped(s)
+        first = install.install_shipped(s)
     with transaction(any_runtime.sessions) as s:
-        second = service.install_shipped(s)
+        second = install.install_shipped(s)
         assert s.query(MessageTemplate).filter_by(shipped=True).count() == len(SHIPPED_TEMPLATES)
         assert s.query(TalkTrack).count() == len(SHIPPED_TALK_TRACKS)
     assert first.templates["created"] == len(SHIPPED_TEMPLATES) == 36

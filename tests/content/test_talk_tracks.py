@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tenure.content import service
+from tenure.content import install, service
 from tenure.content.errors import InvalidContent
 from tenure.db import transaction
 from tenure.errors import ResourceAlreadyExists
@@ -102,6 +102,6 @@ class TestChanges:
         with transaction(content_book.runtime.sessions) as s:
             track = service.find_talk_track(s, "sla_support_hours", "en")
             service.update_talk_track(s, "tester", track.id, {"answer": "Ours: 99.95%."})
-            report = service.install_shipped(s, "tester")
+            report = install.install_shipped(s, "tester")
             assert report.talk_tracks["kept"] == 1
             assert service.get_talk_track(s, track.id).answer == "Ours: 99.95%."

@@ -15,16 +15,11 @@ from tenure.auth.models import AuditEntry
 from tenure.channels.models import ChannelEndpoint
 from tenure.channels.secrets import seal
 from tenure.db import transaction
-from tenure.engagement.dispatcher import (
-    InvalidOutboxState,
-    backoff_seconds,
-    cancel,
-    dispatch,
-    retry,
-)
+from tenure.engagement.dispatcher import backoff_seconds, dispatch
 from tenure.engagement.jobs import dispatch_job
 from tenure.engagement.models import OutboxMessage
 from tenure.engagement.outbox import utcnow
+from tenure.engagement.outbox_admin import InvalidOutboxState, cancel, retry
 from tenure.errors import ResourceNotFound
 from tenure.feedback.models import Interaction
 from tenure.jobs import Scheduler

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tenure.accounts.models import Account, Contact, User
 from tenure.channels.models import ChannelEndpoint
-from tenure.content.service import install_shipped as install_content
+from tenure.content.install import install_shipped as install_content
 from tenure.engagement.enrol import Candidate, enrol
 from tenure.engagement.models import (
     OutboxMessage,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tenure.accounts.models import Account, Contact, User
 from tenure.channels.models import ChannelEndpoint
 from tenure.channels.secrets import load_key
-from tenure.content.service import install_shipped
+from tenure.content.install import install_shipped
 from tenure.db import transaction
 from tenure.engagement.models import OutboxMessage
 from tenure.kit.runtime import Runtime

@@ -15,10 +15,10 @@ from tenure.db import transaction
 from tenure.engagement.outbox import utcnow
 from tenure.jobs import Job, Scheduler
 from tenure.kit.runtime import Runtime
+from tenure.surveys.answers import record_answer
 from tenure.surveys.cli import app
 from tenure.surveys.jobs import reminder_job
 from tenure.surveys.models import SurveyInvitation
-from tenure.surveys.service import record_answer
 
 from .conftest import SurveyBook, outbox, token_of
 

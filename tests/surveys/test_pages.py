@@ -17,7 +17,7 @@ from tenure.db import transaction
 from tenure.engagement.outbox import utcnow
 from tenure.feedback.models import NpsResponse
 from tenure.kit.runtime import Runtime
-from tenure.surveys.service import invite
+from tenure.surveys.invitations import invite
 from tenure.surveys.tokens import make_token, survey_key
 from tenure.web.i18n import translator
 

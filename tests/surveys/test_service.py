@@ -17,18 +17,11 @@ from tenure.db import transaction
 from tenure.engagement.outbox import utcnow
 from tenure.feedback.models import NpsResponse
 from tenure.kit.runtime import Runtime
+from tenure.surveys.answers import InvalidAnswer, InvitationNotFound, record_answer
+from tenure.surveys.invitations import InvalidSurvey, invite, send_reminders
 from tenure.surveys.messages import TemplateMissing
 from tenure.surveys.models import SurveyInvitation
-from tenure.surveys.service import (
-    InvalidAnswer,
-    InvalidSurvey,
-    InvitationNotFound,
-    invite,
-    list_invitations,
-    record_answer,
-    send_reminders,
-    survey_stats,
-)
+from tenure.surveys.reports import list_invitations, survey_stats
 from tenure.surveys.tokens import InvalidToken
 
 from .conftest import DAYTIME, SurveyBook, build_survey_book, invitation_of, outbox, token_of

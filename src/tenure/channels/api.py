@@ -15,7 +15,7 @@ from tenure.accounts.models import Role
 from tenure.accounts.service import MAX_ID, resolve_account_id
 from tenure.accounts.writes import Forbidden
 from tenure.auth.deps import Principal, require_principal, require_role
-from tenure.channels import service
+from tenure.channels import sending, service
 from tenure.channels.base import Recipient
 from tenure.channels.schemas import (
     ChannelKindRead,
@@ -40,7 +40,7 @@ def require_channel_admin(principal: Annotated[Principal, Depends(_admin_role)])
 
 def get_secret_key(runtime: RuntimeDep) -> bytes:
     """The server's key for channel secrets."""
-    return service.secret_key(runtime.settings.home)
+    return sending.secret_key(runtime.settings.home)
 
 
 ChannelAdmin = Annotated[Principal, Depends(require_channel_admin)]
@@ -132,6 +132,6 @@ def test_channel_endpoint(
         if given is not None
         else Recipient(name=principal.user.name, email=principal.user.email)
     )
-    return service.test_send(
+    return sending.test_send(
         session, key=key, actor=principal, endpoint_id=endpoint_id, recipient=recipient
     )

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from tenure.channels import service
+from tenure.channels import sending, service
 from tenure.channels.base import Recipient
 from tenure.channels.schemas import EndpointCreate
 from tenure.errors import TenureError
@@ -43,7 +43,7 @@ def _run(home: Path | None, database_url: str | None, work: Callable[[Session, b
     try:
         with runtime.sessions() as session:
             try:
-                result = work(session, service.secret_key(runtime.settings.home))
+                result = work(session, sending.secret_key(runtime.settings.home))
                 session.commit()
                 return result
             except TenureError as exc:
@@ -168,7 +168,7 @@ def test_endpoint(
     def work(session: Session, key: bytes) -> Any:
         endpoint_id = service.endpoint_id_of(session, ref=endpoint)
         recipient = Recipient(email=to, mobile=mobile)
-        return service.test_send(
+        return sending.test_send(
             session, key=key, actor=ACTOR, endpoint_id=endpoint_id, recipient=recipient
         )
 

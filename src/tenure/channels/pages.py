@@ -1,198 +1,53 @@
 """The channels page, /settings/channels: endpoints, a form per kind, a test button.
 
-Admins only (others see why not). Each kind's form is built from its plugin's settings
-and secrets models: secret fields are password inputs that show only whether a value is
-set and are never filled in; left empty they keep the stored value. Saving goes through
-`tenure.channels.service`, the same validation as the API; a refused form is shown again
-with each problem next to its field (`settings.port`, `secrets.password`). The Test
-button sends at once (HTMX) and shows the outcome in the endpoint's row.
+Admins only (others see why not). Each kind's form (`tenure.channels.forms`) is built from
+its plugin's settings and secrets models: secret fields are password inputs that show only
+whether a value is set and are never filled in; left empty they keep the stored value.
+Saving goes through `tenure.channels.service`, the same validation as the API; a refused
+form is shown again with each problem next to its field (`settings.port`,
+`secrets.password`). The Test button sends at once (HTMX, `tenure.channels.sending`) and
+shows the outcome in the endpoint's row.
 """
 
 from __future__ import annotations
 
-import types
-from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tenure.accounts.models import Account
 from tenure.accounts.service import MAX_ID
 from tenure.auth.deps import OptionalPrincipal, Principal, check_csrf
-from tenure.channels import service
+from tenure.channels import sending, service
 from tenure.channels.base import Recipient
-from tenure.channels.registry import plugins
+from tenure.channels.forms import (
+    EndpointForm,
+    blank_form,
+    form_from_post,
+    form_of,
+    kind_form,
+    kind_forms,
+    payload_problems,
+    problems_of,
+    secrets_from_post,
+    settings_from_post,
+)
 from tenure.channels.schemas import EndpointCreate, EndpointRead, EndpointUpdate
-from tenure.errors import ResourceAlreadyExists, ResourceNotFound, TenureError
+from tenure.errors import ResourceNotFound, TenureError
 from tenure.kit.deps import RuntimeDep, SessionDep
 from tenure.kit.runtime import Runtime
 from tenure.web.templating import is_htmx, login_redirect, render
 
 BASE = "/settings/channels"
-InputKind = Literal["text", "number", "select", "checkbox", "password"]
 
 EndpointId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 router = APIRouter(include_in_schema=False)
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One input of a kind's form, read from a plugin model's field."""
-
-    key: str  # the form field's name: settings.<name> or secrets.<name>
-    name: str
-    input: InputKind
-    required: bool
-    default: str
-    description: str
-    options: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class KindForm:
-    """A plugin kind and the inputs of its form."""
-
-    kind: str
-    label: str
-    settings: tuple[FieldSpec, ...]
-    secrets: tuple[FieldSpec, ...]
-
-
-@dataclass
-class EndpointForm:
-    """What a form shows: typed values by field name, problems, and which secrets are set."""
-
-    kind: str
-    values: dict[str, str] = field(default_factory=dict)
-    problems: list[tuple[str, str]] = field(default_factory=list)
-    secrets_set: tuple[str, ...] = ()
-
-    def value(self, key: str) -> str:
-        return self.values.get(key, "")
-
-    def errors(self, key: str) -> list[str]:
-        return [message for k, message in self.problems if k == key]
-
-
-def _unwrap(annotation: Any) -> Any:
-    """`X | None` as X."""
-    if get_origin(annotation) in (Union, types.UnionType):
-        args = [a for a in get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return annotation
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else ""
-    return str(value)
-
-
-def field_specs(model: type[BaseModel], group: str) -> tuple[FieldSpec, ...]:
-    """The inputs of a settings (`group` "settings") or secrets ("secrets") model."""
-    specs = []
-    for name, info in model.model_fields.items():
-        annotation = _unwrap(info.annotation)
-        options: tuple[str, ...] = ()
-        kind: InputKind
-        if group == "secrets":
-            kind = "password"
-        elif get_origin(annotation) is Literal:
-            kind, options = "select", tuple(str(a) for a in get_args(annotation))
-        elif annotation is bool:
-            kind = "checkbox"
-        elif annotation in (int, float):
-            kind = "number"
-        else:
-            kind = "text"
-        default = "" if info.is_required() else _text(info.get_default(call_default_factory=True))
-        specs.append(
-            FieldSpec(
-                key=f"{group}.{name}", name=name, input=kind, required=info.is_required(),
-                default=default, description=info.description or "", options=options,
-            )
-        )  # fmt: skip
-    return tuple(specs)
-
-
-def kind_forms() -> list[KindForm]:
-    """Every installed plugin's form."""
-    return [
-        KindForm(
-            kind=kind,
-            label=cls.label,
-            settings=field_specs(cls.Settings, "settings"),
-            secrets=field_specs(cls.Secrets, "secrets"),
-        )
-        for kind, cls in plugins().items()
-    ]
-
-
-def blank_form(kind: KindForm) -> EndpointForm:
-    """A new endpoint's form: the settings' defaults, enabled."""
-    values = {spec.key: spec.default for spec in kind.settings}
-    return EndpointForm(kind=kind.kind, values={**values, "enabled": "1"})
-
-
-def form_of(endpoint: EndpointRead, account_key: str) -> EndpointForm:
-    """An endpoint's form, filled with its settings (never its secrets)."""
-    values = {f"settings.{k}": _text(v) for k, v in endpoint.settings.items()}
-    values.update(
-        name=endpoint.name, account=account_key, is_default=_text(endpoint.is_default),
-        enabled=_text(endpoint.enabled),
-    )  # fmt: skip
-    return EndpointForm(kind=endpoint.kind, values=values, secrets_set=tuple(endpoint.secrets_set))
-
-
-def form_from_post(kind: KindForm, data: dict[str, str]) -> EndpointForm:
-    """The form as the user sent it (secrets left out: they are never shown again)."""
-    values = {k: v for k, v in data.items() if not k.startswith("secrets.")}
-    for spec in kind.settings:
-        if spec.input == "checkbox":
-            values[spec.key] = "1" if data.get(spec.key) else ""
-    for name in ("is_default", "enabled"):
-        values[name] = "1" if data.get(name) else ""
-    return EndpointForm(kind=kind.kind, values=values)
-
-
-def settings_from_post(kind: KindForm, data: dict[str, str]) -> dict[str, Any]:
-    """The settings a form sent: an empty field is null (its default), a checkbox a bool."""
-    settings: dict[str, Any] = {}
-    for spec in kind.settings:
-        if spec.input == "checkbox":
-            settings[spec.name] = bool(data.get(spec.key))
-        else:
-            text = data.get(spec.key, "").strip()
-            settings[spec.name] = text or None
-    return settings
-
-
-def secrets_from_post(kind: KindForm, data: dict[str, str]) -> dict[str, Any]:
-    """The secrets a form sent: empty fields are left out (kept), "clear" ones are null."""
-    secrets: dict[str, Any] = {}
-    for spec in kind.secrets:
-        if data.get(f"{spec.key}.clear"):
-            secrets[spec.name] = None
-        elif data.get(spec.key):
-            secrets[spec.name] = data[spec.key]
-    return secrets
-
-
-def _payload_problems(exc: ValidationError) -> list[tuple[str, str]]:
-    return [(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]
-
-
-def _kind(kind: str) -> KindForm | None:
-    return next((k for k in kind_forms() if k.kind == kind), None)
 
 
 def _account_keys(session: Session, endpoints: list[EndpointRead]) -> dict[int, str]:
@@ -219,7 +74,7 @@ def _page(
     error = None
     endpoints: list[EndpointRead] = []
     try:
-        key = service.secret_key(runtime.settings.home)
+        key = sending.secret_key(runtime.settings.home)
         endpoints = service.list_endpoints(session, key=key, limit=1000).items
     except TenureError as exc:
         error = exc.message
@@ -260,14 +115,6 @@ def _not_found(request: Request, principal: Principal, endpoint_id: int) -> Resp
     )  # fmt: skip
 
 
-def _problems_of(exc: TenureError) -> list[tuple[str, str]]:
-    if isinstance(exc, ResourceAlreadyExists):
-        return [("name", exc.message)]
-    if isinstance(exc, ResourceNotFound):
-        return [("account", exc.message)]
-    return list(getattr(exc, "problems", None) or [("", exc.message)])
-
-
 @router.get(BASE)
 def channels_page(
     request: Request, session: SessionDep, runtime: RuntimeDep, principal: OptionalPrincipal
@@ -284,7 +131,7 @@ def _create(
     request: Request, session: Session, runtime: Runtime, principal: Principal,
     data: dict[str, str],
 ) -> Response:  # fmt: skip
-    kind = _kind(data.get("kind", ""))
+    kind = kind_form(data.get("kind", ""))
     if kind is None:
         return _page(request, session, runtime, principal, status_code=422)
     form = form_from_post(kind, data)
@@ -296,13 +143,13 @@ def _create(
             secrets=secrets_from_post(kind, data), is_default=bool(data.get("is_default")),
             enabled=bool(data.get("enabled")),
         )  # fmt: skip
-        key = service.secret_key(runtime.settings.home)
+        key = sending.secret_key(runtime.settings.home)
         created = service.create_endpoint(session, key=key, actor=principal, data=payload)
     except ValidationError as exc:
-        form.problems = _payload_problems(exc)
+        form.problems = payload_problems(exc)
     except TenureError as exc:
         session.rollback()
-        form.problems = _problems_of(exc)
+        form.problems = problems_of(exc)
     else:
         return RedirectResponse(f"{BASE}?saved={created.id}", status_code=303)
     return _page(request, session, runtime, principal, new_form=form, status_code=422)
@@ -332,9 +179,9 @@ def _edit_page(
     form: EndpointForm | None = None,
     status_code: int = 200,
 ) -> Response:
-    key = service.secret_key(runtime.settings.home)
+    key = sending.secret_key(runtime.settings.home)
     endpoint = service.get_endpoint(session, key=key, endpoint_id=endpoint_id)
-    kind = _kind(endpoint.kind)
+    kind = kind_form(endpoint.kind)
     account_key = _account_keys(session, [endpoint]).get(endpoint.account_id or 0, "")
     stored = form_of(endpoint, account_key)
     if form is not None:
@@ -369,9 +216,9 @@ def _update(
     request: Request, session: Session, runtime: Runtime, principal: Principal,
     endpoint_id: int, data: dict[str, str],
 ) -> Response:  # fmt: skip
-    key = service.secret_key(runtime.settings.home)
+    key = sending.secret_key(runtime.settings.home)
     endpoint = service.get_endpoint(session, key=key, endpoint_id=endpoint_id)
-    kind = _kind(endpoint.kind)
+    kind = kind_form(endpoint.kind)
     if kind is None:
         raise ResourceNotFound(f"no plugin of kind {endpoint.kind!r} is installed")
     form = form_from_post(kind, data)
@@ -386,10 +233,10 @@ def _update(
             session, key=key, actor=principal, endpoint_id=endpoint_id, data=change
         )
     except ValidationError as exc:
-        form.problems = _payload_problems(exc)
+        form.problems = payload_problems(exc)
     except TenureError as exc:
         session.rollback()
-        form.problems = _problems_of(exc)
+        form.problems = problems_of(exc)
     else:
         return RedirectResponse(f"{BASE}?saved={endpoint_id}", status_code=303)
     return _edit_page(request, session, runtime, principal, endpoint_id, form=form, status_code=422)
@@ -427,7 +274,7 @@ async def delete_channel(
     await check_csrf(request, principal)
     if not principal.is_admin:
         return _forbidden(request, principal)
-    key = service.secret_key(runtime.settings.home)
+    key = sending.secret_key(runtime.settings.home)
     try:
         await run_in_threadpool(
             service.delete_endpoint, session, key=key, actor=principal, endpoint_id=endpoint_id
@@ -441,13 +288,13 @@ def _test(
     request: Request, session: Session, runtime: Runtime, principal: Principal,
     endpoint_id: int, data: dict[str, str],
 ) -> Response:  # fmt: skip
-    key = service.secret_key(runtime.settings.home)
+    key = sending.secret_key(runtime.settings.home)
     recipient = Recipient(
         name=principal.user.name,
         email=data.get("email", "").strip() or principal.user.email,
         mobile=data.get("mobile", "").strip() or None,
     )
-    result = service.test_send(
+    result = sending.test_send(
         session, key=key, actor=principal, endpoint_id=endpoint_id, recipient=recipient
     )
     if not is_htmx(request):

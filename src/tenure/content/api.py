@@ -11,7 +11,7 @@ from tenure.accounts.api import Limit, Offset
 from tenure.accounts.service import MAX_ID
 from tenure.accounts.writes import Forbidden
 from tenure.auth.deps import CurrentPrincipal, Principal, require_principal, require_role
-from tenure.content import service
+from tenure.content import compose, service
 from tenure.content.schemas import (
     PreviewRequest,
     PreviewResult,
@@ -78,7 +78,7 @@ def preview_template(
             f"role {principal.role} may preview stored templates only (template_id); "
             "previewing new text needs admin or manager"
         )
-    return service.preview(
+    return compose.preview(
         session,
         template_id=body.template_id,
         fields=body.fields.model_dump() if body.fields is not None else None,

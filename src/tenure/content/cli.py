@@ -15,7 +15,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from tenure.accounts.service import numeric_id, resolve_account_id
-from tenure.content import service
+from tenure.content import compose, install, service
 from tenure.content.render import Rendered
 from tenure.content.schemas import PreviewResult, TalkTrackRead, TemplateRead
 from tenure.errors import TenureError
@@ -181,10 +181,10 @@ def preview_command(
             account_id = resolve_account_id(session, account)
             contact_id = None
             if contact is not None:
-                contact_id = service.resolve_contact(session, contact, account_id)
-            rendered = service.render_for(
+                contact_id = compose.resolve_contact(session, contact, account_id)
+            rendered = compose.render_for(
                 session, template, account_id, contact_id, links, locale, format,
-                extra={"alert": service.sample_alert(locale)},
+                extra={"alert": compose.sample_alert(locale)},
             )  # fmt: skip
             return PreviewResult(
                 ok=True, sample=False, subject=rendered.subject, text=rendered.text,
@@ -192,7 +192,7 @@ def preview_command(
                 format=rendered.format,
             )  # fmt: skip
         found = _template(session, template, locale, format)
-        return service.preview(
+        return compose.preview(
             session, template_id=found.id, account=account, contact=contact, links=links
         )
 
@@ -215,7 +215,7 @@ def install_shipped_command(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Add the shipped templates and talk tracks; refresh the ones nobody edited."""
-    report = _run(home, database_url, lambda s: service.install_shipped(s, ACTOR), commit=True)
+    report = _run(home, database_url, lambda s: install.install_shipped(s, ACTOR), commit=True)
     if json_out:
         print_json(dataclasses.asdict(report))
         return

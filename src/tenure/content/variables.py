@@ -20,8 +20,8 @@ from tenure.accounts.models import Account, Contact, User
 from tenure.analytics.catalog import FEATURE_NAMES
 from tenure.auth.audit import json_safe
 from tenure.commerce.models import Subscription, SubscriptionStatus
+from tenure.content.checking import ALLOWED_NAMES, SCORE_KEYS
 from tenure.content.errors import InvalidContent
-from tenure.content.render import ALLOWED_NAMES, SCORE_KEYS
 from tenure.errors import ResourceNotFound
 from tenure.scoring.models import LatestScore, ScoreSnapshot
 

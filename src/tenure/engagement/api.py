@@ -16,7 +16,7 @@ from tenure.accounts.service import MAX_ID
 from tenure.accounts.writes import Forbidden
 from tenure.api import WritePayload
 from tenure.auth.deps import AdminPrincipal, CurrentPrincipal, Principal, require_principal
-from tenure.engagement import service
+from tenure.engagement import service, tasks
 from tenure.engagement.api_outbox import router as outbox_router
 from tenure.engagement.schemas import (
     PlaybookPatch,
@@ -137,7 +137,7 @@ def list_tasks(
     offset: Offset = 0,
 ) -> Page[TaskRead]:
     """Tasks and cases, most urgent first."""
-    return service.list_tasks(
+    return tasks.list_tasks(
         session, owner_id=principal.user.id if mine else None, account=account, status=status,
         kind=kind, limit=limit, offset=offset,
     )  # fmt: skip
@@ -146,7 +146,7 @@ def list_tasks(
 @router.get("/tasks/{task_id}", response_model=TaskRead)
 def get_task(session: SessionDep, task_id: TaskId) -> TaskRead:
     """One task or case."""
-    return service.read_task(session, task_id)
+    return tasks.read_task(session, task_id)
 
 
 @router.post("/tasks/{task_id}/status", response_model=TaskRead)
@@ -154,7 +154,7 @@ def set_task_status(
     session: SessionDep, principal: WriterPrincipal, task_id: TaskId, body: TaskStatusBody
 ) -> TaskRead:
     """Complete, cancel or reopen a task (admins, managers, its owner or the account's csm)."""
-    task = service.get_task(session, task_id)
+    task = tasks.get_task(session, task_id)
     if task.owner_id != principal.user.id:
         _check_account(principal, service.account_owner(session, task.account_id), "a task")
-    return service.set_task_status(session, principal, task_id, body.status)
+    return tasks.set_task_status(session, principal, task_id, body.status)

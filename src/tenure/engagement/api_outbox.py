@@ -15,7 +15,7 @@ from tenure.accounts.models import Role
 from tenure.accounts.service import MAX_ID
 from tenure.accounts.writes import Forbidden
 from tenure.auth.deps import CurrentPrincipal, Principal, require_principal, require_role
-from tenure.engagement import dispatcher
+from tenure.engagement import outbox_admin
 from tenure.engagement.schemas_outbox import OutboxDetail, OutboxRead
 from tenure.kit.deps import SessionDep
 from tenure.kit.pagination import DEFAULT_LIMIT, Page
@@ -56,7 +56,7 @@ def list_outbox_endpoint(
     offset: Offset = 0,
 ) -> Page[OutboxRead]:
     """List outbox messages, newest first (a csm sees those of accounts they own)."""
-    return dispatcher.list_outbox(
+    return outbox_admin.list_outbox(
         session, status=status, account=account, channel=channel, source=source,
         owned_by=owned_by(principal), limit=limit, offset=offset,
     )  # fmt: skip
@@ -67,8 +67,8 @@ def get_outbox_endpoint(
     session: SessionDep, principal: CurrentPrincipal, message_id: MessageId
 ) -> OutboxDetail:
     """Read one outbox message with its content, status and last error."""
-    message = dispatcher.get_outbox(session, message_id)
-    if not readable(principal, message, dispatcher.account_owner(session, message.account_id)):
+    message = outbox_admin.get_outbox(session, message_id)
+    if not readable(principal, message, outbox_admin.account_owner(session, message.account_id)):
         raise Forbidden(
             f"a csm may read only the messages of accounts they own; message {message_id} is not"
         )
@@ -80,7 +80,7 @@ def retry_outbox_endpoint(
     session: SessionDep, principal: OutboxOperator, message_id: MessageId
 ) -> OutboxDetail:
     """Queue a dead or failed message again, due now, with its attempts reset."""
-    return dispatcher.retry(session, message_id, actor=principal)
+    return outbox_admin.retry(session, message_id, actor=principal)
 
 
 @router.post("/outbox/{message_id}/cancel", response_model=OutboxDetail)
@@ -88,4 +88,4 @@ def cancel_outbox_endpoint(
     session: SessionDep, principal: OutboxOperator, message_id: MessageId
 ) -> OutboxDetail:
     """Cancel a queued or failed message so it is never sent."""
-    return dispatcher.cancel(session, message_id, actor=principal)
+    return outbox_admin.cancel(session, message_id, actor=principal)

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tenure.engagement import cli_outbox, service
+from tenure.engagement import cli_outbox, service, tasks
 from tenure.engagement.schemas import PlaybookPatch, PlaybookWrite
 from tenure.errors import TenureError
 from tenure.kit.cli import DatabaseUrlOpt, HomeOpt, JsonOpt, fail, print_json
@@ -179,7 +179,7 @@ def list_tasks(
 
     page = run_read(
         home, database_url,
-        lambda s: service.list_tasks(
+        lambda s: tasks.list_tasks(
             s, owner_id=resolve_user_id(s, owner) if owner else None, account=account,
             status=status, limit=limit,
         ),
@@ -210,7 +210,7 @@ def task_done(
     try:
         with runtime.sessions() as session:
             try:
-                task = service.set_task_status(session, "cli", task_id, "done")
+                task = tasks.set_task_status(session, "cli", task_id, "done")
             except TenureError as exc:
                 raise fail(exc.message) from None
             session.commit()

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tenure.db import transaction
-from tenure.engagement import dispatcher
+from tenure.engagement import dispatcher, outbox_admin
 from tenure.engagement.schemas_outbox import OUTBOX_STATUSES, OutboxDetail, OutboxRead
 from tenure.errors import TenureError
 from tenure.kit.cli import DatabaseUrlOpt, HomeOpt, JsonOpt, fail, print_json
@@ -97,7 +97,7 @@ def list_command(
     page = run_read(
         home,
         database_url,
-        lambda session: dispatcher.list_outbox(
+        lambda session: outbox_admin.list_outbox(
             session,
             status=status,
             account=account,
@@ -165,7 +165,7 @@ def _change(
     home: HomeOpt, database_url: DatabaseUrlOpt, message_id: int, action: str
 ) -> OutboxDetail:
     runtime = open_runtime(home, database_url)
-    change = dispatcher.retry if action == "retry" else dispatcher.cancel
+    change = outbox_admin.retry if action == "retry" else outbox_admin.cancel
     try:
         with transaction(runtime.sessions) as session:
             return change(session, message_id, actor=ACTOR)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from tenure.accounts.models import Contact
 from tenure.auth.deps import OptionalPrincipal, check_csrf
 from tenure.engagement import service, unsubscribe
+from tenure.engagement import tasks as task_service
 from tenure.engagement.pages_outbox import router as outbox_router
 from tenure.engagement.schemas import PlaybookPatch, PlaybookWrite
 from tenure.errors import TenureError
@@ -217,9 +218,9 @@ def tasks(request: Request, session: SessionDep, principal: OptionalPrincipal) -
         return login_redirect(request)
     q = request.query_params
     scope = "all" if q.get("scope") == "all" else "mine"
-    status = q.get("status") if q.get("status") in service.TASK_STATUSES else "open"
+    status = q.get("status") if q.get("status") in task_service.TASK_STATUSES else "open"
     page = page_number(q.get("page"))
-    found = service.list_tasks(
+    found = task_service.list_tasks(
         session,
         owner_id=principal.user.id if scope == "mine" else None,
         status=status,

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from tenure.auth.deps import OptionalPrincipal, Principal, check_csrf
-from tenure.engagement import dispatcher
+from tenure.engagement import outbox_admin
 from tenure.engagement.api_outbox import MessageId, owned_by
 from tenure.engagement.schemas_outbox import OUTBOX_STATUSES
 from tenure.errors import TenureError
@@ -50,14 +50,14 @@ def _results(
 ) -> Response:
     filters = outbox_filters(request)
     mine = owned_by(principal)
-    page = dispatcher.list_outbox(
+    page = outbox_admin.list_outbox(
         session,
         status=filters["status"],
         owned_by=mine,
         limit=PAGE_SIZE,
         offset=(filters["page"] - 1) * PAGE_SIZE,
     )
-    counts = dispatcher.status_counts(session, owned_by=mine)
+    counts = outbox_admin.status_counts(session, owned_by=mine)
     query = urlencode({k: v for k, v in filters.items() if v not in (None, "")})
     context: dict[str, Any] = {
         "page": page,
@@ -87,7 +87,7 @@ def outbox(request: Request, session: SessionDep, principal: OptionalPrincipal) 
 def _change(
     request: Request, session: SessionDep, principal: Principal, message_id: int, action: str
 ) -> Response:
-    change = dispatcher.retry if action == "retry" else dispatcher.cancel
+    change = outbox_admin.retry if action == "retry" else outbox_admin.cancel
     notice: dict[str, Any]
     try:
         change(session, message_id, actor=principal)

@@ -164,7 +164,7 @@ def _template_vars(ctx: StepContext) -> dict[str, Any]:
 
 
 def _send(ctx: StepContext, step: SendStep) -> None:
-    from tenure.content.service import render_for
+    from tenure.content.compose import render_for
 
     contacts = _audience(ctx)
     if not contacts:
@@ -238,7 +238,7 @@ def _owner(ctx: StepContext) -> User | None:
 
 
 def _notify_owner(ctx: StepContext, step: NotifyOwnerStep) -> None:
-    from tenure.content.service import render_for
+    from tenure.content.compose import render_for
 
     owner = _owner(ctx)
     if owner is None or not owner.is_active:
@@ -290,7 +290,7 @@ def _notify_owner(ctx: StepContext, step: NotifyOwnerStep) -> None:
 
 
 def _task(ctx: StepContext, step: TaskStep) -> None:
-    from tenure.content.service import render_text
+    from tenure.content.compose import render_text
 
     owner = _owner(ctx)
     extra = _template_vars(ctx)
@@ -329,7 +329,7 @@ def _set_field(ctx: StepContext, step: SetFieldStep) -> None:
 
 
 def _survey(ctx: StepContext, step: SurveyStep) -> None:
-    from tenure.surveys.service import invite
+    from tenure.surveys.invitations import invite
 
     contacts = _audience(ctx)
     invitations = invite(

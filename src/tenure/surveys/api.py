@@ -16,16 +16,9 @@ from tenure.auth.deps import CurrentPrincipal, Principal, require_principal
 from tenure.errors import ResourceNotFound
 from tenure.kit.deps import RuntimeDep, SessionDep
 from tenure.kit.pagination import DEFAULT_LIMIT, Page
+from tenure.surveys.invitations import InvalidSurvey, invite, resolve_contacts
+from tenure.surveys.reports import STATUSES, list_invitations, send_result, survey_stats
 from tenure.surveys.schemas import InvitationRead, NpsSend, NpsSendResult, SurveyStats
-from tenure.surveys.service import (
-    STATUSES,
-    InvalidSurvey,
-    invite,
-    list_invitations,
-    resolve_contacts,
-    send_result,
-    survey_stats,
-)
 
 router = APIRouter(tags=["surveys"], dependencies=[Depends(require_principal)])
 

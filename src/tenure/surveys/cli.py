@@ -18,16 +18,9 @@ from tenure.kit.cli import DatabaseUrlOpt, HomeOpt, JsonOpt, console, fail, prin
 from tenure.kit.console import NONE, run_read
 from tenure.kit.pagination import DEFAULT_LIMIT, Page
 from tenure.kit.runtime import open_runtime
+from tenure.surveys.invitations import invite, resolve_contacts, send_reminders
+from tenure.surveys.reports import STATUSES, list_invitations, send_result, survey_stats
 from tenure.surveys.schemas import InvitationRead, NpsSendResult, SurveyStats
-from tenure.surveys.service import (
-    STATUSES,
-    invite,
-    list_invitations,
-    resolve_contacts,
-    send_reminders,
-    send_result,
-    survey_stats,
-)
 
 app = typer.Typer(
     help="NPS surveys: invitations, reminders, response figures.", no_args_is_help=True

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from tenure.db import transaction
 from tenure.engagement.outbox import utcnow
 from tenure.kit.runtime import Runtime
-from tenure.surveys.service import send_reminders
+from tenure.surveys.invitations import send_reminders
 
 if TYPE_CHECKING:
     from tenure.jobs import Job

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tenure.content.compose import render_for
 from tenure.content.render import Rendered
-from tenure.content.service import pick_variant, render_for
+from tenure.content.service import pick_variant
 from tenure.errors import ResourceNotFound, TenureError
 
 INVITATION_TEMPLATE = "nps_survey"

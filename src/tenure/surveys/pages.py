@@ -26,8 +26,7 @@ from tenure.engagement.outbox import utcnow
 from tenure.feedback.models import NpsResponse
 from tenure.kit.deps import RuntimeDep, SessionDep
 from tenure.kit.runtime import Runtime
-from tenure.surveys.models import SurveyInvitation
-from tenure.surveys.service import (
+from tenure.surveys.answers import (
     MAX_COMMENT,
     InvalidAnswer,
     InvitationNotFound,
@@ -35,6 +34,7 @@ from tenure.surveys.service import (
     open_invitation,
     record_answer,
 )
+from tenure.surveys.models import SurveyInvitation
 from tenure.surveys.tokens import InvalidToken, check_form_token, form_key, make_form_token
 from tenure.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, from_accept_language, normalize, translator
 from tenure.web.templating import environment

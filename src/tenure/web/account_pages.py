@@ -11,6 +11,7 @@ from tenure.accounts.schemas import HEALTH_BANDS, QUADRANT_LABELS, STAGE_LABELS
 from tenure.accounts.service import ACCOUNT_STATUSES, get_account, list_accounts
 from tenure.auth.deps import OptionalPrincipal
 from tenure.engagement import service as engagement
+from tenure.engagement import tasks as engagement_tasks
 from tenure.errors import ResourceNotFound
 from tenure.kit.deps import SessionDep
 from tenure.web import charts, queries
@@ -133,5 +134,5 @@ def account_360(
         health_points=sum((m.points or 0) for m in account.health_breakdown.values()),
         charts={"trend": charts.account_trend(trend, t)} if trend else {},
         runs=engagement.list_runs(session, account=account.id, with_steps=True, limit=10),
-        tasks=engagement.list_tasks(session, account=account.id, status="open", limit=20),
+        tasks=engagement_tasks.list_tasks(session, account=account.id, status="open", limit=20),
     )
