@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from starlette.routing import NoMatchFound
 from tests.api.conftest import Book, seed
 
@@ -309,10 +309,12 @@ def add_book_messages(runtime: Runtime) -> dict[str, int]:
 
 def book_home(directory: Path) -> tuple[Path, Book, dict[str, int]]:
     """A home with the API book (users of every role with tokens, password PASSWORD; A-1
-    owned by csm, A-2 by csm2) and the BOOK_MESSAGES outbox."""
+    owned by csm, A-2 by csm2) and the BOOK_MESSAGES outbox, without the API book's own."""
     home = directory / "home"
     runtime = open_runtime(home)
     book = seed(runtime)
+    with transaction(runtime.sessions) as session:  # the seeded message (source "test")
+        session.execute(delete(OutboxMessage).where(OutboxMessage.source == "test"))
     ids = add_book_messages(runtime)
     runtime.close()  # the last connection closing folds the WAL into tenure.db
     return home, book, ids
