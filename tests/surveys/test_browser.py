@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 from tests.conftest import need
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
 from tenure.accounts.models import User
 from tenure.app import create_app
@@ -33,27 +33,10 @@ from tenure.web.i18n import translator
 
 from .conftest import SurveyBook, invitation_of, outbox, token_of
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "surveys"
 TIMEOUT_MS = 15_000
 ZH, EN = translator("zh-CN"), translator("en")
 COMMENT = "报表功能很好用，每周节省半天时间。"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
